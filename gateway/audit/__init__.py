@@ -1,0 +1,1 @@
+"""Audit: one PII-free, hash-chained record per request; writer, verification and export."""

@@ -1,0 +1,37 @@
+"""The audit record: what happened to a request, never the raw content it carried."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class AuditRecord:
+    request_id: str
+    started_at: datetime
+    finished_at: datetime
+    endpoint: str
+    status_code: int
+    outcome: str  # ok | blocked | rejected | error | client_disconnected
+    tenant: str | None = None
+    key_name: str | None = None
+    key_fingerprint: str | None = None
+    model_requested: str | None = None
+    model_served: str | None = None
+    location: str | None = None
+    route_reasons: list[str] = field(default_factory=list)
+    policy_version: str | None = None
+    error_code: str | None = None
+    stream: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    request_content: str | None = None  # only the redacted form, and only if the policy says so
+    response_content: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)

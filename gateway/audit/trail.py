@@ -1,0 +1,81 @@
+"""Collects what the pipeline learns about a request and turns it into its one audit record."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from gateway.audit.record import AuditRecord
+from gateway.checks.base import InputScan
+from gateway.errors import GatewayError, PolicyViolation
+from gateway.exchange import CompletionRequest, Usage, prompt_text
+from gateway.policy.schema import TenantPolicy
+from gateway.routing import Route
+from gateway.tenancy.keys import Caller
+
+
+@dataclass(slots=True)
+class Trail:
+    request_id: str
+    endpoint: str
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: float = field(default_factory=time.perf_counter)
+    key_fingerprint: str | None = None
+    caller: Caller | None = None
+    policy: TenantPolicy | None = None
+    policy_version: str | None = None
+    request: CompletionRequest | None = None
+    scan: InputScan | None = None
+    route: Route | None = None
+    usage: Usage = field(default_factory=Usage)
+    answer_text: str | None = None  # set only by an output stage that redacted it
+
+    def record(self, status_code: int, outcome: str, error_code: str | None = None) -> AuditRecord:
+        scan, route = self.scan, self.route
+        keep_content = (
+            self.policy is not None and self.policy.audit.content == "redacted" and scan is not None
+        )
+        return AuditRecord(
+            request_id=self.request_id,
+            started_at=self.started_at,
+            finished_at=datetime.now(UTC),
+            endpoint=self.endpoint,
+            status_code=status_code,
+            outcome=outcome,
+            tenant=self.caller.tenant if self.caller else None,
+            key_name=self.caller.key_name if self.caller else None,
+            key_fingerprint=self.key_fingerprint,
+            model_requested=self.request.model if self.request else None,
+            model_served=route.model if route else None,
+            location=route.location if route else None,
+            route_reasons=list(route.reasons) if route else [],
+            policy_version=self.policy_version,
+            error_code=error_code,
+            stream=self.request.stream if self.request else False,
+            prompt_tokens=self.usage.prompt_tokens,
+            completion_tokens=self.usage.completion_tokens,
+            latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
+            findings=[
+                {"check": f.check, "kind": f.kind, "action": f.action, "count": f.count}
+                for f in (scan.findings if scan else ())
+            ],
+            checks=[
+                {"check": o.check, "status": o.status, "detail": o.detail}
+                for o in (scan.outcomes if scan else ())
+            ],
+            # Raw content is never stored: only text a PII check has already redacted.
+            request_content=(
+                prompt_text(scan.request) if keep_content and scan and scan.content_redacted else None
+            ),
+            response_content=self.answer_text if keep_content else None,
+        )
+
+    def failed(self, error: GatewayError) -> AuditRecord:
+        if isinstance(error, PolicyViolation):
+            outcome = "blocked"
+        elif error.status_code < 500:
+            outcome = "rejected"
+        else:
+            outcome = "error"
+        return self.record(error.status_code, outcome, error.code)

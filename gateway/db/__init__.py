@@ -1,0 +1,1 @@
+"""Database: SQLAlchemy models and engine creation (SQLite by default, PostgreSQL in production)."""

@@ -1,0 +1,104 @@
+"""One error hierarchy for the gateway; `api/errors.py` is the only place that maps it to HTTP.
+
+    GatewayError                       500 internal_error
+    ├── BadRequest                     400 invalid_request_error
+    │   └── PayloadTooLarge            413 request_too_large
+    ├── Unauthorized                   401 invalid_api_key
+    ├── ModelNotFound                  404 model_not_found
+    ├── PolicyViolation                403 policy_violation (param = the check, never the content)
+    ├── RateLimited                    429 rate_limit_exceeded
+    ├── ServiceUnavailable             503 + Retry-After (the gateway itself cannot serve)
+    │   └── LocalModelBusy             503 local_model_busy
+    ├── UpstreamError                  502 upstream_error
+    │   └── UpstreamTimeout            504 upstream_timeout
+    └── PolicyError                    (not HTTP) a policy file is invalid: file, line, key path
+
+Messages are written for the caller and must never contain request content.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    status_code = 500
+    error_type = "internal_error"
+    code = "internal_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(GatewayError):
+    status_code = 400
+    error_type = "invalid_request_error"
+    code = "invalid_request"
+
+
+class PayloadTooLarge(BadRequest):
+    status_code = 413
+    code = "request_too_large"
+
+
+class Unauthorized(GatewayError):
+    status_code = 401
+    error_type = "authentication_error"
+    code = "invalid_api_key"
+
+
+class ModelNotFound(GatewayError):
+    status_code = 404
+    error_type = "invalid_request_error"
+    code = "model_not_found"
+
+
+class PolicyViolation(GatewayError):
+    status_code = 403
+    error_type = "policy_violation"
+    code = "policy_violation"
+
+
+class RateLimited(GatewayError):
+    status_code = 429
+    error_type = "rate_limit_error"
+    code = "rate_limit_exceeded"
+
+
+class ServiceUnavailable(GatewayError):
+    status_code = 503
+    error_type = "service_unavailable"
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 1, **kwargs: str | None) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class LocalModelBusy(ServiceUnavailable):
+    code = "local_model_busy"
+
+
+class UpstreamError(GatewayError):
+    status_code = 502
+    error_type = "upstream_error"
+    code = "upstream_error"
+
+
+class UpstreamTimeout(UpstreamError):
+    status_code = 504
+    code = "upstream_timeout"
+
+
+class PolicyError(GatewayError):
+    """A policy file failed validation; `str()` names the file, the line and the key path."""
+
+    def __init__(self, path: str, line: int | None, key_path: str, problem: str) -> None:
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {key_path or '<root>'}: {problem}")
+        self.path = path
+        self.line = line
+        self.key_path = key_path
+        self.problem = problem

@@ -1,0 +1,176 @@
+"""The request's straight line:
+
+    tenancy -> policy -> input checks -> routing -> provider (fallback) -> output -> audit
+
+Every request that reaches `handle`, allowed, rejected, blocked or failed, leaves exactly one
+audit record, committed before the caller sees the end of its response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from gateway.audit.trail import Trail
+from gateway.checks.output import OutputGuard
+from gateway.errors import GatewayError, UpstreamError
+from gateway.exchange import Completion, Endpoint, JsonObject
+from gateway.parse import parse_request
+from gateway.policy.loader import PolicySet
+from gateway.policy.schema import TenantPolicy
+from gateway.providers.base import ProviderCall
+from gateway.routing import Route, decide, fallback_route
+from gateway.services import Services
+from gateway.tenancy.keys import bearer_key, key_fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    request_id: str
+    endpoint: Endpoint | Literal["models"]
+    authorization: str | None
+    read_body: Callable[[], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    route: Route
+    completion: Completion | None = None
+    chunks: AsyncIterator[JsonObject] | None = None
+
+
+async def handle(services: Services, inbound: Inbound) -> Answer:
+    assert inbound.endpoint != "models"
+    trail = Trail(inbound.request_id, inbound.endpoint)
+    try:
+        policies, policy = _identify(services, inbound, trail)
+        trail.request = request = parse_request(inbound.endpoint, await inbound.read_body())
+        trail.scan = await services.checks.scan_input(policy, request)
+        trail.route = decide(policies.gateway, policy, request.model, trail.scan)
+        guard = services.output_guard(policy)
+        if request.stream:
+            chunks = await _open_stream(services, trail)
+            return Answer(trail.route, chunks=_finish_stream(services, trail, guard, chunks))
+        completion = guard.on_completion(await _complete(services, trail))
+        trail.usage, trail.answer_text = completion.usage, guard.redacted_answer()
+    except GatewayError as error:
+        await services.audit.write(trail.failed(error))
+        raise
+    await services.audit.write(trail.record(200, "ok"))
+    return Answer(trail.route, completion=completion)
+
+
+async def list_models(services: Services, inbound: Inbound) -> list[str]:
+    """The models this tenant may use (a listing is audited like any other /v1/ request)."""
+    trail = Trail(inbound.request_id, inbound.endpoint)
+    try:
+        policies, policy = _identify(services, inbound, trail)
+    except GatewayError as error:
+        await services.audit.write(trail.failed(error))
+        raise
+    await services.audit.write(trail.record(200, "ok"))
+    return [name for name in policy.models if name in policies.gateway.models]
+
+
+def _identify(services: Services, inbound: Inbound, trail: Trail) -> tuple[PolicySet, TenantPolicy]:
+    """Tenancy and policy: who is calling, and which policy version applies to this request."""
+    trail.key_fingerprint = _fingerprint(inbound.authorization)
+    trail.caller = services.policies.keys.resolve(inbound.authorization)
+    policies = services.policies.current
+    trail.policy = policy = policies.tenants[trail.caller.tenant]
+    trail.policy_version = policies.version
+    return policies, policy
+
+
+def _fingerprint(authorization: str | None) -> str | None:
+    try:
+        return key_fingerprint(bearer_key(authorization))
+    except GatewayError:
+        return None
+
+
+def _provider_call(trail: Trail) -> tuple[ProviderCall, Route]:
+    assert trail.scan is not None and trail.route is not None
+    request = trail.scan.request
+    return ProviderCall(request.endpoint, trail.route.upstream_model, request.body), trail.route
+
+
+def _fallback(services: Services, trail: Trail) -> Route | None:
+    assert trail.policy is not None and trail.route is not None
+    return fallback_route(services.policies.current.gateway, trail.policy, trail.route)
+
+
+async def _complete(services: Services, trail: Trail) -> Completion:
+    call, route = _provider_call(trail)
+    gateway = services.policies.current.gateway
+    try:
+        completion = await services.providers.get(gateway, route.provider).complete(call)
+    except UpstreamError:
+        if (fallback := _fallback(services, trail)) is None:
+            raise
+        trail.route = fallback
+        call, route = _provider_call(trail)
+        completion = await services.providers.get(gateway, route.provider).complete(call)
+    completion.body["model"] = route.model  # the catalogue name of the model that answered
+    return completion
+
+
+async def _open_stream(services: Services, trail: Trail) -> AsyncIterator[JsonObject]:
+    """Start the stream and wait for its first chunk, so that failing early can still fall back."""
+    gateway = services.policies.current.gateway
+    call, route = _provider_call(trail)
+    chunks = services.providers.get(gateway, route.provider).stream(call)
+    try:
+        first = await anext(chunks)
+    except UpstreamError:
+        if (fallback := _fallback(services, trail)) is None:
+            raise
+        trail.route = fallback
+        call, route = _provider_call(trail)
+        chunks = services.providers.get(gateway, route.provider).stream(call)
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = None
+    return _prepend(first, chunks)
+
+
+async def _prepend(first: JsonObject | None, rest: AsyncIterator[JsonObject]) -> AsyncIterator[JsonObject]:
+    if first is not None:
+        yield first
+        async for chunk in rest:
+            yield chunk
+
+
+async def _finish_stream(
+    services: Services, trail: Trail, guard: OutputGuard, chunks: AsyncIterator[JsonObject]
+) -> AsyncIterator[JsonObject]:
+    assert trail.request is not None and trail.route is not None
+    wants_usage = bool((trail.request.body.get("stream_options") or {}).get("include_usage"))
+    model, counted = trail.route.model, 0
+    outcome: tuple[int, str, str | None] = (200, "client_disconnected", None)
+    try:
+        async for chunk in chunks:
+            chunk["model"] = model
+            if chunk.get("usage"):
+                trail.usage.add_from(chunk)
+                if not chunk.get("choices") and not wants_usage:
+                    continue
+            counted += 1 if chunk.get("choices") else 0
+            for out in guard.on_chunk(chunk):
+                yield out
+        for out in guard.finish():
+            yield out
+        outcome = (200, "ok", None)
+    except GatewayError as error:  # mid-stream: the status is sent, so report it in-band
+        outcome = (200, "error", error.code)
+        yield {"error": {"message": error.message, "type": error.error_type, "code": error.code}}
+    finally:
+        if not trail.usage.completion_tokens:
+            trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk
+        trail.answer_text = guard.redacted_answer()
+        record = trail.record(*outcome)
+        if outcome[1] == "client_disconnected":
+            services.spawn(services.audit.write(record))  # nobody is left to wait for it
+        else:
+            await services.audit.write(record)

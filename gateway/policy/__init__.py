@@ -1,0 +1,1 @@
+"""Policies: typed schema, YAML loader with line-accurate errors, and a live-reloading store."""

@@ -1,0 +1,92 @@
+"""Load `gateway.yaml` + `tenants/*.yaml` into one validated, immutable `PolicySet`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gateway.errors import PolicyError
+from gateway.policy.envsubst import expand_tree
+from gateway.policy.schema import GatewayConfig, TenantPolicy
+from gateway.policy.yaml_source import YamlDocument, read_yaml
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    gateway: GatewayConfig
+    tenants: Mapping[str, TenantPolicy]
+    version: str  # sha256 of the files in force, so an audit record names its policy exactly
+
+
+def policy_files(directory: Path) -> list[Path]:
+    return [directory / "gateway.yaml", *sorted((directory / "tenants").glob("*.yaml"))]
+
+
+def load_policies(directory: Path, environ: Mapping[str, str]) -> PolicySet:
+    gateway_path = directory / "gateway.yaml"
+    if not gateway_path.is_file():
+        raise PolicyError(str(gateway_path), None, "", "file not found")
+    gateway_doc = read_yaml(gateway_path)
+    gateway = _validate(gateway_doc, GatewayConfig, environ)
+    _check_catalogue(gateway_doc, gateway)
+
+    tenants: dict[str, TenantPolicy] = {}
+    key_owners: dict[str, str] = {}
+    for path in sorted((directory / "tenants").glob("*.yaml")):
+        doc = read_yaml(path)
+        tenant = _validate(doc, TenantPolicy, environ)
+        _check_tenant(doc, tenant, gateway)
+        if tenant.tenant in tenants:
+            raise doc.error(("tenant",), f"tenant {tenant.tenant!r} is defined twice")
+        for index, key in enumerate(tenant.api_keys):
+            if key.sha256 in key_owners:
+                raise doc.error(("api_keys", index, "sha256"), "key already used by another entry")
+            key_owners[key.sha256] = tenant.tenant
+        tenants[tenant.tenant] = tenant
+
+    digest = hashlib.sha256()
+    for path in policy_files(directory):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return PolicySet(gateway=gateway, tenants=tenants, version=digest.hexdigest()[:16])
+
+
+def _validate(doc: YamlDocument, model: type[ModelT], environ: Mapping[str, str]) -> ModelT:
+    if not isinstance(doc.data, dict):
+        raise doc.error((), "expected a mapping at the top of the file")
+    try:
+        return model.model_validate(expand_tree(doc.data, environ))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key_path = tuple(first["loc"])
+        problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise doc.error(key_path, problem) from None
+
+
+def _check_catalogue(doc: YamlDocument, gateway: GatewayConfig) -> None:
+    for name, entry in gateway.models.items():
+        provider = gateway.providers.get(entry.provider)
+        if provider is None:
+            raise doc.error(("models", name, "provider"), f"unknown provider {entry.provider!r}")
+        is_local = provider.type == "llama_cpp"
+        if entry.location == "local" and not is_local:
+            raise doc.error(("models", name, "location"), "a local model needs a llama_cpp provider")
+        if entry.location == "cloud" and is_local:
+            raise doc.error(("models", name, "location"), "a llama_cpp provider is local")
+
+
+def _check_tenant(doc: YamlDocument, tenant: TenantPolicy, gateway: GatewayConfig) -> None:
+    for index, model in enumerate(tenant.models):
+        if model not in gateway.models:
+            raise doc.error(("models", index), f"model {model!r} is not in gateway.yaml")
+    local = gateway.models.get(tenant.routing.local_model)
+    if local is None or local.location != "local":
+        raise doc.error(("routing", "local_model"), "must name a local model of gateway.yaml")
+    if not tenant.api_keys:
+        raise doc.error(("api_keys",), "at least one key is required")

@@ -1,0 +1,134 @@
+"""Policy format v1 as typed models. Unknown keys are errors: a typo must not weaken a policy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Location = Literal["cloud", "local"]
+PiiAction = Literal["redact", "mask", "hash", "pseudonymize", "local_only", "block", "allow"]
+CheckAction = Literal["block", "redact", "flag", "local_only", "allow"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- gateway.yaml -----------------------------------------------------------------------------
+
+
+class ProviderConfig(Strict):
+    type: Literal["openai", "llama_cpp", "fake"] = "openai"
+    base_url: str = ""
+    api_key: str = ""
+    timeout_seconds: float | None = None
+    model_path: str = ""
+    n_gpu_layers: int = -1
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    queue_size: int | None = None
+
+
+class Price(Strict):
+    input_per_1k: float = 0.0
+    output_per_1k: float = 0.0
+
+
+class ModelEntry(Strict):
+    provider: str
+    location: Literal["cloud", "local", "any"]
+    upstream_model: str | None = None  # the name sent to the provider; defaults to the key
+    price: Price = Field(default_factory=Price)
+
+
+class GatewayConfig(Strict):
+    providers: dict[str, ProviderConfig]
+    models: dict[str, ModelEntry]
+
+
+# --- tenants/<tenant>.yaml --------------------------------------------------------------------
+
+
+class ApiKey(Strict):
+    name: str
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex_digest(cls, value: str) -> str:
+        value = value.lower()
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError("must be the 64-character hex sha256 of the key")
+        return value
+
+
+class CustomRecognizer(Strict):
+    entity: str
+    pattern: str | None = None
+    deny_list: list[str] = Field(default_factory=list)
+    context: list[str] = Field(default_factory=list)
+    score: float = 0.85
+    action: PiiAction = "redact"
+
+
+class PiiPolicy(Strict):
+    enabled: bool = True
+    score_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    default_action: PiiAction = "redact"
+    entities: dict[str, PiiAction] = Field(default_factory=dict)
+    custom: list[CustomRecognizer] = Field(default_factory=list)
+    allow: list[str] = Field(default_factory=list)
+
+
+class RoutingPolicy(Strict):
+    default: Location = "local"
+    residency: Literal["any", "local"] = "any"
+    local_model: str = "local"
+    fallback: Literal["local", "none"] = "none"
+    images: Literal["block", "local_only", "allow"] = "local_only"
+
+
+class CheckConfig(Strict):
+    action: CheckAction = "block"
+    threshold: float = Field(0.8, ge=0.0, le=1.0)
+    topics: list[str] = Field(default_factory=list)
+
+
+class InputChecks(Strict):
+    prompt_injection: CheckConfig | None = None
+    toxicity: CheckConfig | None = None
+    banned_topics: CheckConfig | None = None
+
+
+class OutputChecks(Strict):
+    pii: CheckConfig | None = None
+    toxicity: CheckConfig | None = None
+    bias: CheckConfig | None = None
+
+
+class ChecksPolicy(Strict):
+    input: InputChecks = Field(default_factory=InputChecks)
+    output: OutputChecks = Field(default_factory=OutputChecks)
+
+
+class Limits(Strict):
+    requests_per_minute: int | None = Field(None, gt=0)
+    tokens_per_minute: int | None = Field(None, gt=0)
+    monthly_budget_usd: float | None = Field(None, ge=0)
+
+
+class AuditPolicy(Strict):
+    content: Literal["redacted", "none"] = "redacted"
+    retention_days: int = Field(400, gt=0)
+
+
+class TenantPolicy(Strict):
+    tenant: str
+    api_keys: list[ApiKey]
+    models: list[str] = Field(default_factory=list)
+    pii: PiiPolicy = Field(default_factory=PiiPolicy)
+    routing: RoutingPolicy = Field(default_factory=RoutingPolicy)
+    checks: ChecksPolicy = Field(default_factory=ChecksPolicy)
+    limits: Limits = Field(default_factory=Limits)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)

@@ -1,0 +1,1 @@
+"""Providers: where completions come from. `base.Provider` is the seam; `fake` implements it."""

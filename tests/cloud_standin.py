@@ -1,0 +1,124 @@
+"""A real HTTP stand-in for the cloud: a small ASGI app that speaks the OpenAI API.
+
+It answers chat and text completions, streamed or not, and records every body it receives so
+tests can assert what reached "the cloud". Model names steer failures:
+`fail-500` answers HTTP 500, `fail-slow` sleeps past any sane timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+Scope = dict[str, Any]
+
+
+class CloudStandIn:
+    def __init__(self, reply: str = "The capital of France is Paris.") -> None:
+        self.reply = reply
+        self.received: list[dict[str, Any]] = []
+        self.slow_seconds = 30.0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path = scope["path"].removeprefix("/v1")
+        if path == "/models":
+            await _json(send, 200, {"object": "list", "data": [{"id": "gpt-4o", "object": "model"}]})
+            return
+        if path not in ("/chat/completions", "/completions"):
+            await _json(send, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+            return
+        request = json.loads(body)
+        self.received.append(request)
+        model = request.get("model", "")
+        if model == "fail-500":
+            await _json(send, 500, {"error": {"message": "upstream broke", "type": "server_error"}})
+            return
+        if model == "fail-slow":
+            await asyncio.sleep(self.slow_seconds)
+        chat = path == "/chat/completions"
+        if request.get("stream"):
+            await self._stream(send, request, chat)
+        else:
+            await _json(send, 200, self._completion(request, chat))
+
+    def _completion(self, request: dict[str, Any], chat: bool) -> dict[str, Any]:
+        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None}
+        if chat:
+            choice["message"] = {"role": "assistant", "content": self.reply, "refusal": None}
+        else:
+            choice["text"] = self.reply
+        words = len(self.reply.split())
+        return {
+            "id": "cmpl-standin",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": request.get("model"),
+            "choices": [choice],
+            "usage": {"prompt_tokens": 12, "completion_tokens": words, "total_tokens": 12 + words},
+        }
+
+    async def _stream(self, send: Any, request: dict[str, Any], chat: bool) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
+        words = self.reply.split(" ")
+        for index, word in enumerate(words):
+            piece = word if index == 0 else " " + word
+            choice: dict[str, Any] = {"index": 0, "finish_reason": None}
+            if chat:
+                choice["delta"] = {"content": piece} if index else {"role": "assistant", "content": piece}
+            else:
+                choice["text"] = piece
+            chunk = {
+                "id": "cmpl-standin",
+                "object": "chat.completion.chunk" if chat else "text_completion",
+                "created": int(time.time()),
+                "model": request.get("model"),
+                "choices": [choice],
+            }
+            await send({"type": "http.response.body", "body": _event(chunk), "more_body": True})
+        if (request.get("stream_options") or {}).get("include_usage"):
+            usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
+            chunk = {
+                "id": "cmpl-standin",
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": request.get("model"),
+                "choices": [],
+                "usage": usage,
+            }
+            await send({"type": "http.response.body", "body": _event(chunk), "more_body": True})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def _event(chunk: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+async def _json(send: Any, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
