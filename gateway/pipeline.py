@@ -46,6 +46,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
     try:
         policies, policy = _identify(services, inbound, trail)
         trail.request = request = parse_request(inbound.endpoint, await inbound.read_body())
+        trail.model_known = request.model in policies.gateway.models
         trail.scan = await services.checks.scan_input(policy, request)
         trail.route = decide(policies.gateway, policy, request.model, trail.scan)
         guard = services.output_guard(policy)

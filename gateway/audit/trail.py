@@ -28,6 +28,7 @@ class Trail:
     request: CompletionRequest | None = None
     scan: InputScan | None = None
     route: Route | None = None
+    model_known: bool = False  # a name outside the catalogue is not stored: it could be anything
     usage: Usage = field(default_factory=Usage)
     answer_text: str | None = None  # set only by an output stage that redacted it
 
@@ -46,7 +47,7 @@ class Trail:
             tenant=self.caller.tenant if self.caller else None,
             key_name=self.caller.key_name if self.caller else None,
             key_fingerprint=self.key_fingerprint,
-            model_requested=self.request.model if self.request else None,
+            model_requested=self.request.model if self.request and self.model_known else None,
             model_served=route.model if route else None,
             location=route.location if route else None,
             route_reasons=list(route.reasons) if route else [],

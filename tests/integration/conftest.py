@@ -1,0 +1,81 @@
+"""Shared fixtures: the cloud stand-in and the gateway, both real HTTP servers on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai
+import pytest
+from sqlalchemy import Engine
+
+from gateway.app import create_app
+from gateway.db.engine import make_engine, upgrade
+from gateway.services import Services
+from gateway.settings import Settings
+from tests.cloud_standin import CloudStandIn
+from tests.databases import fresh_database
+from tests.policy_files import DEMO_KEY, write_policies
+from tests.servers import serve_in_thread
+
+
+@dataclass
+class Cloud:
+    app: CloudStandIn
+    url: str
+
+
+@dataclass
+class RunningGateway:
+    url: str
+    services: Services
+    engine: Engine
+    policies_dir: Path
+
+    def client(self, key: str = DEMO_KEY, **options: object) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def cloud() -> Iterator[Cloud]:
+    app = CloudStandIn()
+    with serve_in_thread(app) as url:
+        yield Cloud(app, url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database("sqlite", tmp_path) as url:
+        yield url
+
+
+def start_gateway(
+    tmp_path: Path, cloud: Cloud, database_url: str, **settings_overrides: object
+) -> Iterator[RunningGateway]:
+    policies_dir = write_policies(tmp_path / "policies", cloud.url, timeout_seconds=2.0)
+    upgrade(database_url)
+    settings = Settings.from_env(
+        {}, policies_dir=policies_dir, database_url=database_url, policy_reload_seconds=0.2,
+        **settings_overrides,
+    )
+    services = Services.build(settings)
+    with serve_in_thread(create_app(settings, services)) as url:
+        yield RunningGateway(url, services, make_engine(database_url), policies_dir)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path, cloud: Cloud, sqlite_url: str) -> Iterator[RunningGateway]:
+    yield from start_gateway(tmp_path, cloud, sqlite_url)
+
+
+@pytest.fixture
+def gateway_on(tmp_path: Path, cloud: Cloud, database_url: str) -> Iterator[RunningGateway]:
+    """The gateway on each database: SQLite and PostgreSQL."""
+    yield from start_gateway(tmp_path, cloud, database_url)

@@ -1,0 +1,67 @@
+"""Routing decisions end to end: residency, `location: any`, fallback and upstream failures."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from tests.integration.conftest import Cloud, RunningGateway
+from tests.integration.test_completions import QUESTION, records
+from tests.policy_files import LOCAL_KEY, STRICT_KEY
+
+
+def test_residency_local_keeps_a_cloud_request_local(gateway: RunningGateway, cloud: Cloud) -> None:
+    before = len(cloud.app.received)
+    raw = gateway.client(LOCAL_KEY).chat.completions.with_raw_response.create(
+        model="gpt-4o", messages=QUESTION, max_tokens=4
+    )
+    assert raw.headers["x-gateway-route"] == "local"
+    assert raw.parse().model == "local"
+    assert len(cloud.app.received) == before  # nothing of this tenant left the machine
+    (record,) = records(gateway)
+    assert record.location == "local" and record.route_reasons == ["residency:local"]
+
+
+def test_location_any_follows_routing_default(gateway: RunningGateway, cloud: Cloud) -> None:
+    raw = gateway.client().chat.completions.with_raw_response.create(model="auto", messages=QUESTION)
+    assert raw.headers["x-gateway-route"] == "cloud"
+    assert cloud.app.received[-1]["model"] == "gpt-4o-mini"  # the catalogue's upstream name
+    local = gateway.client(STRICT_KEY).chat.completions.with_raw_response.create(
+        model="auto", messages=QUESTION, max_tokens=4
+    )
+    assert local.headers["x-gateway-route"] == "local"  # strict's routing.default is local
+
+
+def test_cloud_failure_falls_back_to_local(gateway: RunningGateway) -> None:
+    raw = gateway.client().chat.completions.with_raw_response.create(
+        model="fail-500", messages=QUESTION, max_tokens=4
+    )
+    assert raw.headers["x-gateway-route"] == "local"
+    assert raw.parse().model == "local"
+    (record,) = records(gateway)
+    assert record.route_reasons == ["model:cloud", "fallback:local"]
+
+
+def test_stream_falls_back_before_the_first_byte(gateway: RunningGateway) -> None:
+    chunks = list(
+        gateway.client().chat.completions.create(model="fail-500", messages=QUESTION, max_tokens=4, stream=True)
+    )
+    assert chunks and all(chunk.model == "local" for chunk in chunks)
+
+
+def test_upstream_error_without_fallback_is_502(gateway: RunningGateway) -> None:
+    with pytest.raises(openai.APIStatusError) as caught:
+        gateway.client(STRICT_KEY).chat.completions.create(model="fail-500", messages=QUESTION)
+    assert caught.value.status_code == 502
+    assert caught.value.body["code"] == "upstream_error"  # type: ignore[index]
+    assert "upstream broke" not in str(caught.value.body)  # the upstream's words are not passed on
+    (record,) = records(gateway)
+    assert (record.status_code, record.outcome, record.error_code) == (502, "error", "upstream_error")
+
+
+def test_upstream_timeout_is_504(gateway: RunningGateway, cloud: Cloud) -> None:
+    cloud.app.slow_seconds = 3.0  # the gateway's provider timeout in these policies is 2 s
+    with pytest.raises(openai.APIStatusError) as caught:
+        gateway.client(STRICT_KEY).chat.completions.create(model="fail-slow", messages=QUESTION)
+    assert caught.value.status_code == 504
+    assert caught.value.body["code"] == "upstream_timeout"  # type: ignore[index]
