@@ -1,0 +1,30 @@
+# The gateway image. CPU build by default; for NVIDIA GPUs build with
+#   docker build --build-arg BASE=nvidia/cuda:12.4.1-devel-ubuntu22.04 \
+#                --build-arg EXTRA_APT="python3.11 python3.11-venv python3.11-dev" \
+#                --build-arg CMAKE_ARGS="-DGGML_CUDA=on" -t gateway:cuda .
+# The lock is for CPython 3.11, so the CUDA image installs that Python from apt.
+ARG BASE=python:3.11-slim-bookworm
+FROM ${BASE}
+
+ARG CMAKE_ARGS=""
+ARG EXTRA_APT=""
+ENV CMAKE_ARGS=${CMAKE_ARGS} \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS=""
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential cmake make ${EXTRA_APT} \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml Makefile ./
+COPY requirements ./requirements
+COPY gateway ./gateway
+COPY migrations ./migrations
+COPY policies ./policies
+RUN make setup PYTHON=python3.11
+
+EXPOSE 8080
+# `serve` upgrades the database through Alembic before it listens.
+CMD [".venv/bin/gateway", "serve", "--host", "0.0.0.0", "--port", "8080"]

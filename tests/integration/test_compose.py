@@ -1,0 +1,28 @@
+"""The compose files are valid, and the gateway in them points at its PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
+@pytest.mark.parametrize("files", [["docker-compose.yml"], ["docker-compose.yml", "docker-compose.gpu.yml"]])
+def test_compose_config_is_valid(files: list[str]) -> None:
+    args = [arg for name in files for arg in ("-f", str(ROOT / name))]
+    result = subprocess.run(
+        ["docker-compose", *args, "config"], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    gateway = config["services"]["gateway"]
+    assert "postgres" in gateway["depends_on"]
+    assert gateway["environment"]["GATEWAY_DATABASE_URL"].startswith("postgresql+psycopg://")
+    if "docker-compose.gpu.yml" in files:
+        assert gateway["build"]["args"]["CMAKE_ARGS"] == "-DGGML_CUDA=on"
