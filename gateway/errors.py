@@ -8,7 +8,8 @@
     ├── PolicyViolation                403 policy_violation (param = the check, never the content)
     ├── RateLimited                    429 rate_limit_exceeded
     ├── ServiceUnavailable             503 + Retry-After (the gateway itself cannot serve)
-    │   └── LocalModelBusy             503 local_model_busy
+    │   ├── LocalModelBusy             503 local_model_busy
+    │   └── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
     ├── UpstreamError                  502 upstream_error
     │   └── UpstreamTimeout            504 upstream_timeout
     └── PolicyError                    (not HTTP) a policy file is invalid: file, line, key path
@@ -28,6 +29,7 @@ class GatewayError(Exception):
         super().__init__(message)
         self.message = message
         self.param = param
+        self.route: str | None = None  # "cloud" | "local" once routing had decided
         if code is not None:
             self.code = code
 
@@ -79,6 +81,10 @@ class ServiceUnavailable(GatewayError):
 
 class LocalModelBusy(ServiceUnavailable):
     code = "local_model_busy"
+
+
+class DetectorUnavailable(ServiceUnavailable):
+    code = "pii_detection_unavailable"
 
 
 class UpstreamError(GatewayError):

@@ -49,16 +49,17 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
         trail.model_known = request.model in policies.gateway.models
         trail.scan = await services.checks.scan_input(policy, request)
         trail.route = decide(policies.gateway, policy, request.model, trail.scan)
-        guard = services.output_guard(policy)
+        guard = services.output_guard(policy, trail.scan)
         if request.stream:
             chunks = await _open_stream(services, trail)
             return Answer(trail.route, chunks=_finish_stream(services, trail, guard, chunks))
-        completion = guard.on_completion(await _complete(services, trail))
+        completion = await guard.on_completion(await _complete(services, trail))
         trail.usage, trail.answer_text = completion.usage, guard.redacted_answer()
     except GatewayError as error:
-        await services.audit.write(trail.failed(error))
+        error.route = trail.route.location if trail.route else None
+        await services.conclude(trail.failed(error))
         raise
-    await services.audit.write(trail.record(200, "ok"))
+    await services.conclude(trail.record(200, "ok"))
     return Answer(trail.route, completion=completion)
 
 
@@ -68,9 +69,9 @@ async def list_models(services: Services, inbound: Inbound) -> list[str]:
     try:
         policies, policy = _identify(services, inbound, trail)
     except GatewayError as error:
-        await services.audit.write(trail.failed(error))
+        await services.conclude(trail.failed(error))
         raise
-    await services.audit.write(trail.record(200, "ok"))
+    await services.conclude(trail.record(200, "ok"))
     return [name for name in policy.models if name in policies.gateway.models]
 
 
@@ -158,9 +159,9 @@ async def _finish_stream(
                 if not chunk.get("choices") and not wants_usage:
                     continue
             counted += 1 if chunk.get("choices") else 0
-            for out in guard.on_chunk(chunk):
+            for out in await guard.on_chunk(chunk):
                 yield out
-        for out in guard.finish():
+        for out in await guard.finish():
             yield out
         outcome = (200, "ok", None)
     except GatewayError as error:  # mid-stream: the status is sent, so report it in-band
@@ -172,6 +173,6 @@ async def _finish_stream(
         trail.answer_text = guard.redacted_answer()
         record = trail.record(*outcome)
         if outcome[1] == "client_disconnected":
-            services.spawn(services.audit.write(record))  # nobody is left to wait for it
+            services.spawn(services.conclude(record))  # nobody is left to wait for it
         else:
-            await services.audit.write(record)
+            await services.conclude(record)

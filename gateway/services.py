@@ -7,6 +7,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.audit.record import AuditRecord
 from gateway.audit.writer import AuditWriter
 from gateway.checks.output import OutputGuard, PassThrough
 from gateway.checks.registry import CheckRegistry
@@ -15,6 +16,7 @@ from gateway.policy.schema import TenantPolicy
 from gateway.policy.store import PolicyStore
 from gateway.providers.registry import ProviderRegistry
 from gateway.settings import Settings
+from gateway.telemetry import Telemetry
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Services:
     checks: CheckRegistry
     providers: ProviderRegistry
     audit: AuditWriter
+    telemetry: Telemetry = field(default_factory=Telemetry)
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
@@ -34,10 +37,16 @@ class Services:
             checks=CheckRegistry(),
             providers=ProviderRegistry(settings),
             audit=AuditWriter(make_engine(settings.database_url)),
+            telemetry=Telemetry.from_environment(settings.environ),
         )
 
     def output_guard(self, policy: TenantPolicy) -> OutputGuard:
         return PassThrough()
+
+    async def conclude(self, record: AuditRecord) -> None:
+        """The request's last step: its audit record, committed, and its telemetry."""
+        self.telemetry.observe(record)
+        await self.audit.write(record)
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run a coroutine to completion even though nobody awaits it (kept referenced)."""

@@ -18,6 +18,8 @@ def error_body(message: str, error_type: str, code: str, param: str | None = Non
 
 def gateway_error_response(error: GatewayError) -> Response[dict[str, object]]:
     headers = {}
+    if error.route is not None:
+        headers["x-gateway-route"] = error.route
     if isinstance(error, ServiceUnavailable):
         headers["retry-after"] = str(error.retry_after_seconds)
     return Response(

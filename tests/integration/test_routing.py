@@ -44,7 +44,9 @@ def test_cloud_failure_falls_back_to_local(gateway: RunningGateway) -> None:
 
 def test_stream_falls_back_before_the_first_byte(gateway: RunningGateway) -> None:
     chunks = list(
-        gateway.client().chat.completions.create(model="fail-500", messages=QUESTION, max_tokens=4, stream=True)
+        gateway.client().chat.completions.create(
+            model="fail-500", messages=QUESTION, max_tokens=4, stream=True
+        )
     )
     assert chunks and all(chunk.model == "local" for chunk in chunks)
 
@@ -53,6 +55,7 @@ def test_upstream_error_without_fallback_is_502(gateway: RunningGateway) -> None
     with pytest.raises(openai.APIStatusError) as caught:
         gateway.client(STRICT_KEY).chat.completions.create(model="fail-500", messages=QUESTION)
     assert caught.value.status_code == 502
+    assert caught.value.response.headers["x-gateway-route"] == "cloud"
     assert caught.value.body["code"] == "upstream_error"  # type: ignore[index]
     assert "upstream broke" not in str(caught.value.body)  # the upstream's words are not passed on
     (record,) = records(gateway)
