@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
 from gateway.api import completions, health
+from gateway.api.admin import AuditReviewPlugin
 from gateway.api.errors import on_gateway_error, on_http_exception, on_unexpected
 from gateway.api.request_id import add_request_id
 from gateway.errors import GatewayError
@@ -41,6 +42,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         },
         before_send=[add_request_id],
         lifespan=[lifespan],
+        plugins=[AuditReviewPlugin()],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,
         debug=False,

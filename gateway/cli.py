@@ -9,8 +9,8 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
+from gateway.audit_cli import register as register_audit
 from gateway.errors import GatewayError, PolicyError
 from gateway.settings import Settings
 
@@ -73,33 +73,56 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_test(args: argparse.Namespace) -> int:
-    from gateway.checks.registry import CheckRegistry
-    from gateway.exchange import CompletionRequest
-    from gateway.policy.loader import load_policies
+    """Run a prompt through a tenant's input checks and routing, as the gateway would, without
+    calling a model: what is found, what is forwarded, where it would run, and why."""
+    from gateway.exchange import CompletionRequest, prompt_text
+    from gateway.policy.store import PolicyStore
     from gateway.routing import decide
+    from gateway.services import input_checks
 
     settings = _settings(args)
-    policies = load_policies(settings.policies_dir, settings.environ)
-    if args.tenant not in policies.tenants:
+    store = PolicyStore(settings.policies_dir, settings.environ)
+    if args.tenant not in store.current.tenants:
         print(f"unknown tenant {args.tenant!r}", file=sys.stderr)
         return 2
-    policy = policies.tenants[args.tenant]
+    policy = store.current.tenants[args.tenant]
     body = {"model": args.model, "messages": [{"role": "user", "content": args.prompt}]}
-    request = CompletionRequest("chat", args.model, False, body)
-    scan = asyncio.run(CheckRegistry().scan_input(policy, request))
-    route = decide(policies.gateway, policy, args.model, scan)
-    print(
-        json.dumps(
-            {
-                "tenant": args.tenant,
-                "policy_version": policies.version,
-                "route": {"location": route.location, "model": route.model, "reasons": list(route.reasons)},
-                "findings": [f.__dict__ if hasattr(f, "__dict__") else repr(f) for f in scan.findings],
-            },
-            indent=2,
+    checks, detection = input_checks(settings, store)
+    try:
+        scan = asyncio.run(checks.scan_input(policy, CompletionRequest("chat", args.model, False, body)))
+        route = decide(store.current.gateway, policy, args.model, scan)
+    except GatewayError as error:  # a block is a result here, not a failure of the command
+        print(
+            json.dumps(
+                {
+                    "tenant": args.tenant,
+                    "blocked": {
+                        "status": error.status_code,
+                        "code": error.code,
+                        "param": error.param,
+                        "message": error.message,
+                    },
+                },
+                indent=2,
+            )
         )
-    )
+        return 0
+    finally:
+        detection.close()
+    result = {
+        "tenant": args.tenant,
+        "policy_version": store.current.version,
+        "route": {"location": route.location, "model": route.model, "reasons": list(route.reasons)},
+        "findings": [_fields(finding) for finding in scan.findings],
+        "checks": [_fields(outcome) for outcome in scan.outcomes],
+        "forwarded": prompt_text(scan.request),
+    }
+    print(json.dumps(result, indent=2))
     return 0
+
+
+def _fields(value: object) -> dict[str, object]:
+    return {name: getattr(value, name) for name in getattr(value, "__slots__", ())}
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -110,79 +133,6 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     print(f"# add to policies/tenants/{args.tenant}.yaml under api_keys:")
     print(f'  - {{name: {args.name}, sha256: "{key_digest(key)}"}}')
     return 0
-
-
-def _filter(args: argparse.Namespace) -> object:
-    from gateway.audit.export import AuditFilter
-
-    return AuditFilter(
-        tenant=args.tenant,
-        status_code=args.status,
-        outcome=args.outcome,
-        location=args.location,
-        request_id=args.request_id,
-        since=datetime.fromisoformat(args.since) if args.since else None,
-        until=datetime.fromisoformat(args.until) if args.until else None,
-    )
-
-
-def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from gateway.audit.verify import verify_chain
-    from gateway.db.engine import make_engine
-
-    result = verify_chain(make_engine(_settings(args).database_url))
-    if result.ok:
-        print(f"ok: {result.records} record(s), chain intact")
-        return 0
-    print(f"FAILED at record {result.first_bad_request_id}: {result.problem}")
-    return 1
-
-
-def cmd_audit_export(args: argparse.Namespace) -> int:
-    from gateway.audit.export import iter_records, write_csv, write_jsonl
-    from gateway.db.engine import make_engine
-
-    records = iter_records(make_engine(_settings(args).database_url), _filter(args))  # type: ignore[arg-type]
-    write = write_csv if args.format == "csv" else write_jsonl
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as out:
-            count = write(records, out)
-    else:
-        count = write(records, sys.stdout)
-    print(f"exported {count} record(s)", file=sys.stderr)
-    return 0
-
-
-def cmd_audit_query(args: argparse.Namespace) -> int:
-    from gateway.audit.export import iter_records
-    from gateway.db.engine import make_engine
-
-    engine = make_engine(_settings(args).database_url)
-    columns = (
-        "request_id",
-        "started_at",
-        "tenant",
-        "endpoint",
-        "model_served",
-        "location",
-        "status_code",
-        "outcome",
-        "error_code",
-    )
-    print("\t".join(columns))
-    for record in iter_records(engine, _filter(args), limit=args.limit):  # type: ignore[arg-type]
-        print("\t".join("" if record[c] is None else str(record[c]) for c in columns))
-    return 0
-
-
-def _audit_filters(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tenant")
-    parser.add_argument("--status", type=int)
-    parser.add_argument("--outcome")
-    parser.add_argument("--location", choices=["cloud", "local"])
-    parser.add_argument("--request-id")
-    parser.add_argument("--since", help="ISO-8601 start (inclusive)")
-    parser.add_argument("--until", help="ISO-8601 end (exclusive)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,17 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--tenant", required=True)
     create.add_argument("--name", default="app")
 
-    audit = sub.add_parser("audit", help="verify, query and export the audit log").add_subparsers(
-        dest="action", required=True
-    )
-    command("verify", cmd_audit_verify, audit)
-    export = command("export", cmd_audit_export, audit)
-    export.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    export.add_argument("--output")
-    _audit_filters(export)
-    query = command("query", cmd_audit_query, audit)
-    query.add_argument("--limit", type=int, default=100)
-    _audit_filters(query)
+    register_audit(sub, command)
     return parser
 
 

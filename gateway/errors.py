@@ -6,7 +6,7 @@
     ├── Unauthorized                   401 invalid_api_key
     ├── ModelNotFound                  404 model_not_found
     ├── PolicyViolation                403 policy_violation (param = the check, never the content)
-    ├── RateLimited                    429 rate_limit_exceeded
+    ├── RateLimited                    429 rate_limit_exceeded + Retry-After
     ├── ServiceUnavailable             503 + Retry-After (the gateway itself cannot serve)
     │   ├── LocalModelBusy             503 local_model_busy
     │   └── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
@@ -25,10 +25,18 @@ class GatewayError(Exception):
     error_type = "internal_error"
     code = "internal_error"
 
-    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after_seconds: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
+        self.retry_after_seconds = retry_after_seconds  # sent as Retry-After when set
         self.route: str | None = None  # "cloud" | "local" once routing had decided
         if code is not None:
             self.code = code
@@ -75,8 +83,7 @@ class ServiceUnavailable(GatewayError):
     code = "service_unavailable"
 
     def __init__(self, message: str, *, retry_after_seconds: int = 1, **kwargs: str | None) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, retry_after_seconds=retry_after_seconds, **kwargs)
 
 
 class LocalModelBusy(ServiceUnavailable):

@@ -27,6 +27,10 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    @property
+    def total(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
     def add_from(self, payload: JsonObject) -> None:
         usage = payload.get("usage")
         if isinstance(usage, dict):

@@ -1,6 +1,6 @@
 """The request's straight line:
 
-    tenancy -> policy -> input checks -> routing -> provider (fallback) -> output -> audit
+    tenancy -> policy -> limits -> input checks -> routing -> provider (fallback) -> output -> audit
 
 Every request that reaches `handle`, allowed, rejected, blocked or failed, leaves exactly one
 audit record, committed before the caller sees the end of its response.
@@ -45,6 +45,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
     trail = Trail(inbound.request_id, inbound.endpoint)
     try:
         policies, policy = _identify(services, inbound, trail)
+        services.limits.admit(policy.tenant, policy.limits)
         trail.request = request = parse_request(inbound.endpoint, await inbound.read_body())
         trail.model_known = request.model in policies.gateway.models
         trail.scan = await services.checks.scan_input(policy, request)
@@ -55,6 +56,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
             return Answer(trail.route, chunks=_finish_stream(services, trail, guard, chunks))
         completion = await guard.on_completion(await _complete(services, trail))
         trail.usage, trail.answer_text = completion.usage, guard.redacted_answer()
+        services.limits.spend(policy.tenant, completion.usage.total, policy.limits)
     except GatewayError as error:
         error.route = trail.route.location if trail.route else None
         await services.conclude(trail.failed(error))
@@ -171,6 +173,8 @@ async def _finish_stream(
         if not trail.usage.completion_tokens:
             trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk
         trail.answer_text = guard.redacted_answer()
+        if trail.policy is not None:
+            services.limits.spend(trail.policy.tenant, trail.usage.total, trail.policy.limits)
         record = trail.record(*outcome)
         if outcome[1] == "client_disconnected":
             services.spawn(services.conclude(record))  # nobody is left to wait for it

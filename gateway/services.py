@@ -9,14 +9,32 @@ from typing import Any
 
 from gateway.audit.record import AuditRecord
 from gateway.audit.writer import AuditWriter
-from gateway.checks.output import OutputGuard, PassThrough
+from gateway.checks.base import InputScan
+from gateway.checks.output import OutputGuard
+from gateway.checks.pii.check import PiiCheck
+from gateway.checks.pii.detection import Detection, DetectionSettings
+from gateway.checks.pii.detector import Detector
+from gateway.checks.pii.engine import PresidioDetector
+from gateway.checks.pii.guard import guard_for
+from gateway.checks.pii.hashing import Hasher
+from gateway.checks.pii.images import ImageCheck, local_model_reads_images
 from gateway.checks.registry import CheckRegistry
-from gateway.db.engine import make_engine
+from gateway.limits import RateLimiter
 from gateway.policy.schema import TenantPolicy
 from gateway.policy.store import PolicyStore
 from gateway.providers.registry import ProviderRegistry
 from gateway.settings import Settings
 from gateway.telemetry import Telemetry
+
+
+def input_checks(
+    settings: Settings, policies: PolicyStore, detector: Detector | None = None
+) -> tuple[CheckRegistry, Detection]:
+    """The input stage as the gateway runs it (also used by `gateway policy test`)."""
+    detection = Detection(detector or PresidioDetector, DetectionSettings.from_environ(settings.environ))
+    images = ImageCheck(lambda policy: local_model_reads_images(policies.current.gateway, policy))
+    checks = CheckRegistry([images, PiiCheck(detection, Hasher.from_environ(settings.environ))])
+    return checks, detection
 
 
 @dataclass
@@ -27,21 +45,29 @@ class Services:
     providers: ProviderRegistry
     audit: AuditWriter
     telemetry: Telemetry = field(default_factory=Telemetry)
+    limits: RateLimiter = field(default_factory=RateLimiter)
+    detection: Detection | None = None  # the PII detector, shared by the input and output stages
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
-    def build(cls, settings: Settings) -> Services:
+    def build(cls, settings: Settings, detector: Detector | None = None) -> Services:
+        """`detector`: a ready PII detector to share (tests build one per session; it takes a
+        second to load). Without one, Presidio is loaded here, once, or in each worker process
+        when `GATEWAY_PII_WORKERS` > 0."""
+        policies = PolicyStore(settings.policies_dir, settings.environ)
+        checks, detection = input_checks(settings, policies, detector)
         return cls(
             settings=settings,
-            policies=PolicyStore(settings.policies_dir, settings.environ),
-            checks=CheckRegistry(),
+            policies=policies,
+            checks=checks,
+            detection=detection,
             providers=ProviderRegistry(settings),
-            audit=AuditWriter(make_engine(settings.database_url)),
+            audit=AuditWriter.from_settings(settings),
             telemetry=Telemetry.from_environment(settings.environ),
         )
 
-    def output_guard(self, policy: TenantPolicy) -> OutputGuard:
-        return PassThrough()
+    def output_guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
+        return guard_for(policy, scan, self.detection)
 
     async def conclude(self, record: AuditRecord) -> None:
         """The request's last step: its audit record, committed, and its telemetry."""
@@ -58,4 +84,6 @@ class Services:
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         await self.providers.aclose()
+        if self.detection is not None:
+            self.detection.close()
         await asyncio.to_thread(self.audit.stop)

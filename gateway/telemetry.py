@@ -40,7 +40,7 @@ class Telemetry:
         return cls(tracer_provider=provider)
 
     def observe(self, record: AuditRecord) -> None:
-        attributes = {
+        attributes: dict[str, str | int] = {
             "gateway.endpoint": record.endpoint,
             "gateway.tenant": record.tenant or "",
             "gateway.location": record.location or "",

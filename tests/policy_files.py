@@ -19,7 +19,11 @@ def sha(key: str) -> str:
 def gateway_yaml(cloud_url: str, timeout_seconds: float = 5.0) -> dict[str, object]:
     return {
         "providers": {
-            "openai": {"base_url": cloud_url + "/v1", "api_key": "sk-standin", "timeout_seconds": timeout_seconds},
+            "openai": {
+                "base_url": cloud_url + "/v1",
+                "api_key": "sk-standin",
+                "timeout_seconds": timeout_seconds,
+            },
             "local": {"type": "llama_cpp", "model_path": "${GATEWAY_LOCAL_MODEL}", "n_ctx": 1024},
         },
         "models": {

@@ -7,7 +7,7 @@ import logging
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def gateway_error_response(error: GatewayError) -> Response[dict[str, object]]:
     headers = {}
     if error.route is not None:
         headers["x-gateway-route"] = error.route
-    if isinstance(error, ServiceUnavailable):
+    if error.retry_after_seconds is not None:
         headers["retry-after"] = str(error.retry_after_seconds)
     return Response(
         error_body(error.message, error.error_type, error.code, error.param),

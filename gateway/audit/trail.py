@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.audit.record import AuditRecord
-from gateway.checks.base import InputScan
+from gateway.checks.base import BlockedByCheck, Finding, InputScan
 from gateway.errors import GatewayError, PolicyViolation
 from gateway.exchange import CompletionRequest, Usage, prompt_text
 from gateway.policy.schema import TenantPolicy
@@ -30,6 +30,7 @@ class Trail:
     route: Route | None = None
     model_known: bool = False  # a name outside the catalogue is not stored: it could be anything
     usage: Usage = field(default_factory=Usage)
+    blocked_findings: tuple[Finding, ...] = ()
     answer_text: str | None = None  # set only by an output stage that redacted it
 
     def record(self, status_code: int, outcome: str, error_code: str | None = None) -> AuditRecord:
@@ -59,7 +60,7 @@ class Trail:
             latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
             findings=[
                 {"check": f.check, "kind": f.kind, "action": f.action, "count": f.count}
-                for f in (scan.findings if scan else ())
+                for f in (*(scan.findings if scan else ()), *self.blocked_findings)
             ],
             checks=[
                 {"check": o.check, "status": o.status, "detail": o.detail}
@@ -67,12 +68,14 @@ class Trail:
             ],
             # Raw content is never stored: only text a PII check has already redacted.
             request_content=(
-                prompt_text(scan.request) if keep_content and scan and scan.content_redacted else None
+                _audited_prompt(scan) if keep_content and scan and scan.content_redacted else None
             ),
             response_content=self.answer_text if keep_content else None,
         )
 
     def failed(self, error: GatewayError) -> AuditRecord:
+        if isinstance(error, BlockedByCheck):  # what the blocking check found: types and counts
+            self.blocked_findings = error.findings
         if isinstance(error, PolicyViolation):
             outcome = "blocked"
         elif error.status_code < 500:
@@ -80,3 +83,8 @@ class Trail:
         else:
             outcome = "error"
         return self.record(error.status_code, outcome, error.code)
+
+
+def _audited_prompt(scan: InputScan) -> str:
+    # The PII check's own audit form: the forwarded request may still carry `local_only` values.
+    return scan.redacted_prompt if scan.redacted_prompt is not None else prompt_text(scan.request)

@@ -1,9 +1,10 @@
 """Batched audit writes on one thread: requests await their own record's commit.
 
-Each batch is one transaction that takes the database's write lock (PostgreSQL: an advisory
-transaction lock; SQLite: BEGIN IMMEDIATE), reads the chain's head and appends, so several
-gateway processes writing to one database still build a single valid chain. Batching keeps
-the event loop free and turns N commits into one under load.
+A request's `write()` returns only once its record is committed, so a response never completes
+without its record (a crash loses no acknowledged request). Records queue up while the previous
+batch commits; the next batch takes them all (up to MAX_BATCH), so under load N commits become
+one and the event loop never blocks on the database. Chaining, sealing and checkpoints happen in
+`appender.append`, inside the batch's transaction.
 """
 
 from __future__ import annotations
@@ -14,28 +15,37 @@ import queue
 import threading
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine
 
-from gateway.audit.chain import GENESIS_HASH, record_hash
+from gateway.audit.appender import append, checkpoint_now
+from gateway.audit.keyring import Keyring
+from gateway.audit.keys import AuditKeys
 from gateway.audit.record import AuditRecord
-from gateway.db.models import AuditRecordRow
+from gateway.db.engine import make_engine
 from gateway.errors import ServiceUnavailable
+from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHAIN_LOCK_ID = 0x6761_7465  # arbitrary, fixed: every writer takes the same advisory lock
-MAX_BATCH = 256
+MAX_BATCH = 512
 _STOP = object()
 
 Pending = tuple[dict[str, Any], asyncio.Future[None], asyncio.AbstractEventLoop]
 
 
 class AuditWriter:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keys: AuditKeys | None = None) -> None:
         self.engine = engine
+        self.keys = keys or AuditKeys.from_environ({})
+        self._keyring = Keyring(self.keys.master_key, self.keys.master_key_id)
         self._queue: queue.Queue[object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
         self._started = False
+        self._unsigned = False  # this writer appended records since its last checkpoint attempt
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditWriter:
+        return cls(make_engine(settings.database_url), AuditKeys.from_environ(settings.environ))
 
     def start(self) -> None:
         if not self._started:
@@ -55,11 +65,18 @@ class AuditWriter:
             self._queue.put(_STOP)
             self._thread.join(timeout=30)
             self._started = False
+            self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=self.keys.checkpoint_seconds)
+            except queue.Empty:
+                if self._unsigned:
+                    self._checkpoint()  # idle: sign what the last batches added
+                continue
             if first is _STOP:
+                self._checkpoint()
                 return
             batch: list[Pending] = [first]  # type: ignore[list-item]
             stopping = False
@@ -74,29 +91,36 @@ class AuditWriter:
                 batch.append(item)  # type: ignore[arg-type]
             self._commit(batch)
             if stopping:
+                self._checkpoint()
                 return
 
     def _commit(self, batch: list[Pending]) -> None:
-        error: BaseException | None = None
-        try:
-            with self.engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": CHAIN_LOCK_ID})
-                head = connection.execute(
-                    select(AuditRecordRow.record_hash).order_by(AuditRecordRow.seq.desc()).limit(1)
-                ).scalar()
-                prev = head or GENESIS_HASH
-                rows = []
-                for row, _, _ in batch:
-                    current = record_hash(prev, row)
-                    rows.append({**row, "prev_hash": prev, "record_hash": current})
-                    prev = current
-                connection.execute(insert(AuditRecordRow), rows)
-        except Exception as exc:  # reported to every waiting request, which fails closed
-            log.error("audit batch of %d failed: %s", len(batch), type(exc).__name__)
-            error = exc
+        error = self._append(batch)
+        if error is not None and len(batch) > 1:
+            # One bad record must not fail its neighbours: retry each on its own.
+            for item in batch:
+                self._commit([item])
+            return
         for _, future, loop in batch:
             loop.call_soon_threadsafe(_settle, future, error)
+
+    def _append(self, batch: list[Pending]) -> BaseException | None:
+        try:
+            with self.engine.begin() as connection:
+                append(connection, [row for row, _, _ in batch], self.keys, self._keyring)
+        except Exception as exc:  # reported to every waiting request, which fails closed
+            log.error("audit batch of %d failed: %s", len(batch), type(exc).__name__)
+            return exc
+        self._unsigned = True
+        return None
+
+    def _checkpoint(self) -> None:
+        try:
+            with self.engine.begin() as connection:
+                checkpoint_now(connection, self.keys)
+            self._unsigned = False
+        except Exception as exc:  # the next batch or idle period tries again
+            log.error("audit checkpoint failed: %s", type(exc).__name__)
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

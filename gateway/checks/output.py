@@ -1,7 +1,9 @@
 """The output stage's seam: sees the answer (whole or chunk by chunk) before the caller does.
 
-`OutputGuard` is per request. The PII stage replaces `PassThrough` with a guard that scans the
-model's text and restores the caller's pseudonyms, holding back at most a token's length.
+`OutputGuard` is per request. Its methods are coroutines because scanning an answer may wait for
+the PII detector (a worker process, with a time budget). The PII stage replaces `PassThrough`
+with `checks.pii.guard.PiiGuard`, which scans the model's text and restores the caller's
+pseudonyms, holding back at most a token's length (or, when the answer is scanned, a sentence).
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from gateway.exchange import Completion, JsonObject
 
 
 class OutputGuard(Protocol):
-    def on_completion(self, completion: Completion) -> Completion: ...
+    async def on_completion(self, completion: Completion) -> Completion: ...
 
-    def on_chunk(self, chunk: JsonObject) -> list[JsonObject]: ...
+    async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]: ...
 
-    def finish(self) -> list[JsonObject]:
+    async def finish(self) -> list[JsonObject]:
         """Chunks still held back when the stream ends."""
         ...
 
@@ -26,13 +28,13 @@ class OutputGuard(Protocol):
 
 
 class PassThrough:
-    def on_completion(self, completion: Completion) -> Completion:
+    async def on_completion(self, completion: Completion) -> Completion:
         return completion
 
-    def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
+    async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
         return [chunk]
 
-    def finish(self) -> list[JsonObject]:
+    async def finish(self) -> list[JsonObject]:
         return []
 
     def redacted_answer(self) -> str | None:

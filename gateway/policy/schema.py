@@ -45,6 +45,7 @@ class ModelEntry(Strict):
 class GatewayConfig(Strict):
     providers: dict[str, ProviderConfig]
     models: dict[str, ModelEntry]
+    reviewers: list[Reviewer] = Field(default_factory=list)  # who may read the audit log
 
 
 # --- tenants/<tenant>.yaml --------------------------------------------------------------------
@@ -61,6 +62,13 @@ class ApiKey(Strict):
         if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
             raise ValueError("must be the 64-character hex sha256 of the key")
         return value
+
+
+class Reviewer(ApiKey):
+    """A compliance reviewer's key for /admin/audit and /review: sees the listed tenants' records
+    only, or every record (unknown-key rejections included) with ["*"]."""
+
+    tenants: list[str] = Field(min_length=1)
 
 
 class CustomRecognizer(Strict):

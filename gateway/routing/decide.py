@@ -27,7 +27,9 @@ def allowed_model(gateway: GatewayConfig, policy: TenantPolicy, model: str) -> N
     # A model the tenant may not use looks exactly like an unknown one.
     if model not in policy.models or model not in gateway.models:
         # The name is not echoed: callers have been seen to put anything in `model`.
-        raise ModelNotFound("The requested model does not exist or you do not have access to it.", param="model")
+        raise ModelNotFound(
+            "The requested model does not exist or you do not have access to it.", param="model"
+        )
 
 
 def _to(gateway: GatewayConfig, model: str, reasons: tuple[str, ...]) -> Route:

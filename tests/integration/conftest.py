@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gateway.app import create_app
+from gateway.checks.pii.detector import Detector
 from gateway.db.engine import make_engine, upgrade
 from gateway.services import Services
 from gateway.settings import Settings
@@ -57,25 +58,30 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 
 def start_gateway(
-    tmp_path: Path, cloud: Cloud, database_url: str, **settings_overrides: object
+    tmp_path: Path, cloud: Cloud, database_url: str, detector: Detector, **settings_overrides: object
 ) -> Iterator[RunningGateway]:
     policies_dir = write_policies(tmp_path / "policies", cloud.url, timeout_seconds=2.0)
     upgrade(database_url)
     settings = Settings.from_env(
-        {}, policies_dir=policies_dir, database_url=database_url, policy_reload_seconds=0.2,
+        {},
+        policies_dir=policies_dir,
+        database_url=database_url,
+        policy_reload_seconds=0.2,
         **settings_overrides,
     )
-    services = Services.build(settings)
+    services = Services.build(settings, detector=detector)
     with serve_in_thread(create_app(settings, services)) as url:
         yield RunningGateway(url, services, make_engine(database_url), policies_dir)
 
 
 @pytest.fixture
-def gateway(tmp_path: Path, cloud: Cloud, sqlite_url: str) -> Iterator[RunningGateway]:
-    yield from start_gateway(tmp_path, cloud, sqlite_url)
+def gateway(tmp_path: Path, cloud: Cloud, sqlite_url: str, presidio: Detector) -> Iterator[RunningGateway]:
+    yield from start_gateway(tmp_path, cloud, sqlite_url, presidio)
 
 
 @pytest.fixture
-def gateway_on(tmp_path: Path, cloud: Cloud, database_url: str) -> Iterator[RunningGateway]:
+def gateway_on(
+    tmp_path: Path, cloud: Cloud, database_url: str, presidio: Detector
+) -> Iterator[RunningGateway]:
     """The gateway on each database: SQLite and PostgreSQL."""
-    yield from start_gateway(tmp_path, cloud, database_url)
+    yield from start_gateway(tmp_path, cloud, database_url, presidio)

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.checks.pii.detector import Detector
 from tests.integration.conftest import Cloud, RunningGateway, start_gateway
 from tests.integration.test_completions import records
 from tests.policy_files import DEMO_KEY
@@ -40,8 +41,14 @@ def assert_openai_error(response: httpx.Response, status: int, code: str) -> dic
         ('{"model": "gpt-4o", "messages": [{"role": "wizard", "content": "hi"}]}', "messages[0].role"),
         ('{"model": "gpt-4o", "messages": [{"role": "user", "content": 5}]}', "messages[0].content"),
         ('{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "stream": "yes"}', "stream"),
-        ('{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": -1}', "max_tokens"),
-        ('{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}', "temperature"),
+        (
+            '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "max_tokens": -1}',
+            "max_tokens",
+        ),
+        (
+            '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}',
+            "temperature",
+        ),
     ],
 )
 def test_malformed_chat_requests_are_400(gateway: RunningGateway, body: str, param: str | None) -> None:
@@ -64,8 +71,10 @@ def test_error_messages_do_not_echo_the_request(gateway: RunningGateway) -> None
 
 
 @pytest.fixture
-def small_limit_gateway(tmp_path: Path, cloud: Cloud, sqlite_url: str) -> Iterator[RunningGateway]:
-    yield from start_gateway(tmp_path, cloud, sqlite_url, max_body_bytes=1024)
+def small_limit_gateway(
+    tmp_path: Path, cloud: Cloud, sqlite_url: str, presidio: Detector
+) -> Iterator[RunningGateway]:
+    yield from start_gateway(tmp_path, cloud, sqlite_url, presidio, max_body_bytes=1024)
 
 
 def test_body_over_the_limit_is_413(small_limit_gateway: RunningGateway) -> None:
@@ -76,7 +85,9 @@ def test_body_over_the_limit_is_413(small_limit_gateway: RunningGateway) -> None
 
 
 def test_wrong_method_and_unknown_route_are_openai_shaped(gateway: RunningGateway) -> None:
-    assert_openai_error(httpx.get(gateway.url + "/v1/chat/completions", headers=AUTH), 405, "method_not_allowed")
+    assert_openai_error(
+        httpx.get(gateway.url + "/v1/chat/completions", headers=AUTH), 405, "method_not_allowed"
+    )
     assert_openai_error(httpx.get(gateway.url + "/nope", headers=AUTH), 404, "not_found")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +38,13 @@ def test_serve_refuses_to_start_on_a_broken_policy(tmp_path: Path) -> None:
     write_policies(tmp_path / "p", "http://127.0.0.1:1")
     (tmp_path / "p" / "tenants" / "demo.yaml").write_text("tenant: demo\n")
     result = gateway(
-        "serve", "--policies", str(tmp_path / "p"), "--database-url", f"sqlite:///{tmp_path}/g.db", "--port", "1"
+        "serve",
+        "--policies",
+        str(tmp_path / "p"),
+        "--database-url",
+        f"sqlite:///{tmp_path}/g.db",
+        "--port",
+        "1",
     )
     assert result.returncode != 0 and "demo.yaml" in result.stderr and "api_keys" in result.stderr
 
@@ -62,3 +69,30 @@ def test_db_upgrade_then_audit_verify_on_an_empty_log(tmp_path: Path) -> None:
     assert gateway("db", "upgrade", "--database-url", url).returncode == 0
     verify = gateway("audit", "verify", "--database-url", url)
     assert verify.returncode == 0 and "0 record(s)" in verify.stdout
+
+
+def test_policy_test_shows_findings_route_and_what_would_be_forwarded() -> None:
+    policies = str(Path(__file__).parents[2] / "policies")
+    prompt = "I am John Smith, card 4111 1111 1111 1111, mail john.smith@example.com"
+    result = gateway(
+        "policy", "test", "--policies", policies, "--tenant", "demo", "--model", "gpt-4o", "--prompt", prompt
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["route"] == {"location": "local", "model": "local", "reasons": ["pii:CREDIT_CARD"]}
+    assert {f["kind"] for f in report["findings"]} == {"PERSON", "CREDIT_CARD", "EMAIL_ADDRESS"}
+    assert "John Smith" not in report["forwarded"] and "<PERSON_1>" in report["forwarded"]
+    blocked = gateway(
+        "policy",
+        "test",
+        "--policies",
+        policies,
+        "--tenant",
+        "demo",
+        "--model",
+        "gpt-4o",
+        "--prompt",
+        "my SSN is 078-05-1120",
+    )
+    assert json.loads(blocked.stdout)["blocked"]["param"] == "pii:US_SSN"
+    assert "078-05-1120" not in blocked.stdout

@@ -7,6 +7,7 @@ import pytest
 
 from tests.integration.conftest import Cloud, RunningGateway
 from tests.integration.test_completions import QUESTION, records
+from tests.integration.test_policy_reload import wait_for
 from tests.policy_files import LOCAL_KEY, STRICT_KEY
 
 
@@ -68,3 +69,16 @@ def test_upstream_timeout_is_504(gateway: RunningGateway, cloud: Cloud) -> None:
         gateway.client(STRICT_KEY).chat.completions.create(model="fail-slow", messages=QUESTION)
     assert caught.value.status_code == 504
     assert caught.value.body["code"] == "upstream_timeout"  # type: ignore[index]
+
+
+def test_rate_limit_is_429_with_retry_after(gateway: RunningGateway) -> None:
+    demo = gateway.policies_dir / "tenants" / "demo.yaml"
+    version = gateway.services.policies.current.version
+    demo.write_text(demo.read_text() + "limits:\n  requests_per_minute: 1\n")
+    wait_for(lambda: gateway.services.policies.current.version != version)
+    client = gateway.client()
+    client.chat.completions.create(model="gpt-4o", messages=QUESTION)
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(model="gpt-4o", messages=QUESTION)
+    assert int(caught.value.response.headers["retry-after"]) > 0
+    assert [r.status_code for r in records(gateway)] == [200, 429]

@@ -34,7 +34,10 @@ def test_completions_accept_a_list_of_prompts() -> None:
     ("raw", "param"),
     [
         (b"\xff", None),
-        (b'{"model": "m", "messages": [{"role": "user", "content": [{"text": "no type"}]}]}', "messages[0].content[0]"),
+        (
+            b'{"model": "m", "messages": [{"role": "user", "content": [{"text": "no type"}]}]}',
+            "messages[0].content[0]",
+        ),
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "n": true}', "n"),
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": [1]}', "stop"),
         (b'{"model": "", "messages": [{"role": "user", "content": "x"}]}', "model"),

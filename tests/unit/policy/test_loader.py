@@ -69,7 +69,9 @@ def test_tenant_model_must_exist_in_the_catalogue(policies: Path) -> None:
 
 def test_a_key_used_twice_is_rejected(policies: Path) -> None:
     demo_key = (policies / "tenants" / "demo.yaml").read_text().split("sha256: ")[1].split()[0]
-    (policies / "tenants" / "z.yaml").write_text(f"tenant: z\napi_keys:\n  - {{name: a, sha256: {demo_key}}}\n")
+    (policies / "tenants" / "z.yaml").write_text(
+        f"tenant: z\napi_keys:\n  - {{name: a, sha256: {demo_key}}}\n"
+    )
     with pytest.raises(PolicyError, match="already used"):
         load_policies(policies, {})
 

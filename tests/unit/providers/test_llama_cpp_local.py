@@ -30,7 +30,9 @@ class GatedModel:
 
 
 def provider_with(model: GatedModel, queue_size: int) -> LlamaCppProvider:
-    provider = LlamaCppProvider(Path("unused.gguf"), n_ctx=512, n_gpu_layers=0, n_threads=1, queue_size=queue_size)
+    provider = LlamaCppProvider(
+        Path("unused.gguf"), n_ctx=512, n_gpu_layers=0, n_threads=1, queue_size=queue_size
+    )
     provider._llama = model  # the real loading path is covered by the integration tests
     return provider
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gateway.checks.base import InputScan
@@ -26,7 +24,12 @@ def scan(model: str, stay_local: tuple[str, ...] = ()) -> InputScan:
 
 def test_cloud_model_goes_to_the_cloud(policies: PolicySet) -> None:
     route = decide(policies.gateway, policies.tenants["demo"], "gpt-4o", scan("gpt-4o"))
-    assert (route.location, route.model, route.provider, route.reasons) == ("cloud", "gpt-4o", "openai", ("model:cloud",))
+    assert (route.location, route.model, route.provider, route.reasons) == (
+        "cloud",
+        "gpt-4o",
+        "openai",
+        ("model:cloud",),
+    )
 
 
 def test_residency_local_wins_over_the_model(policies: PolicySet) -> None:
@@ -41,7 +44,11 @@ def test_must_stay_local_findings_route_locally_and_are_named(policies: PolicySe
 
 def test_location_any_follows_the_tenant_default(policies: PolicySet) -> None:
     cloud = decide(policies.gateway, policies.tenants["demo"], "auto", scan("auto"))
-    assert (cloud.location, cloud.upstream_model, cloud.reasons) == ("cloud", "gpt-4o-mini", ("default:cloud",))
+    assert (cloud.location, cloud.upstream_model, cloud.reasons) == (
+        "cloud",
+        "gpt-4o-mini",
+        ("default:cloud",),
+    )
     local = decide(policies.gateway, policies.tenants["strict"], "auto", scan("auto"))
     assert (local.location, local.model, local.reasons) == ("local", "local", ("default:local",))
 
@@ -58,6 +65,9 @@ def test_fallback_only_from_the_cloud_and_only_when_allowed(policies: PolicySet)
     cloud = decide(policies.gateway, demo, "gpt-4o", scan("gpt-4o"))
     fallback = fallback_route(policies.gateway, demo, cloud)
     assert fallback is not None and fallback.location == "local" and fallback.reasons[-1] == "fallback:local"
-    assert fallback_route(policies.gateway, strict, decide(policies.gateway, strict, "gpt-4o", scan("gpt-4o"))) is None
+    assert (
+        fallback_route(policies.gateway, strict, decide(policies.gateway, strict, "gpt-4o", scan("gpt-4o")))
+        is None
+    )
     local = decide(policies.gateway, demo, "local", scan("local"))
     assert fallback_route(policies.gateway, demo, local) is None

@@ -1,0 +1,248 @@
+"""PII quality and the leak benchmark, on the labelled corpus (bench/corpus/pii_corpus.jsonl).
+
+    .venv/bin/python -m bench.pii_quality            # all of it (about a minute)
+    .venv/bin/python -m bench.pii_quality --no-leaks # detection quality only
+
+1. Recall and precision per entity type, for raw Presidio defaults (`AnalyzerEngine` with the
+   same spaCy model and its full pipeline, default recognizers, default threshold 0, and again
+   at 0.5) and for the gateway's detector (the default tenant policy: threshold 0.5).
+   A labelled value counts as found when a predicted span of its type overlaps it; a predicted
+   span (of the seven types) counts as correct when it overlaps a labelled value of its type.
+2. Leaks: every prompt goes through the real gateway (uvicorn on loopback, the openai SDK) to
+   the cloud stand-in, and every labelled value is looked for in what the stand-in received:
+   as written, and with spaces, dashes, dots and brackets removed on both sides. For names,
+   each part of three letters or more that is not also elsewhere in the prompt is looked for
+   as a word too ("partial" leaks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import gateway.checks.pii  # noqa: F401  (sets the tldextract variable before Presidio loads)
+from gateway.checks.pii.actions import resolve
+from gateway.checks.pii.engine import MODEL_PACKAGE, PresidioDetector
+from gateway.checks.pii.scope import scope_of
+from gateway.policy.schema import PiiPolicy
+
+CORPUS = Path(__file__).parent / "corpus" / "pii_corpus.jsonl"
+TYPES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
+Spans = list[tuple[str, int, int]]
+
+
+def load(path: Path = CORPUS) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def raw_presidio() -> Any:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    conf = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": MODEL_PACKAGE}]}
+    return AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=conf).create_engine())
+
+
+def score(corpus: list[dict[str, Any]], predicted: list[Spans]) -> dict[str, dict[str, float]]:
+    gold_found: Counter[str] = Counter()
+    gold_total: Counter[str] = Counter()
+    pred_ok: Counter[str] = Counter()
+    pred_total: Counter[str] = Counter()
+    for record, spans in zip(corpus, predicted, strict=True):
+        gold = [(e["type"], e["start"], e["end"]) for e in record["entities"]]
+        for kind, start, end in gold:
+            gold_total[kind] += 1
+            gold_found[kind] += any(k == kind and s < end and start < e for k, s, e in spans)
+        for kind, start, end in spans:
+            if kind not in TYPES:
+                continue
+            pred_total[kind] += 1
+            pred_ok[kind] += any(k == kind and s < end and start < e for k, s, e in gold)
+    table = {}
+    for kind in TYPES:
+        table[kind] = {
+            "labelled": gold_total[kind],
+            "recall": gold_found[kind] / gold_total[kind] if gold_total[kind] else 1.0,
+            "precision": pred_ok[kind] / pred_total[kind] if pred_total[kind] else 1.0,
+            "predicted": pred_total[kind],
+        }
+    return table
+
+
+def detect_raw(analyzer: Any, corpus: list[dict[str, Any]], threshold: float | None) -> list[Spans]:
+    out = []
+    for record in corpus:
+        results = analyzer.analyze(text=record["text"], language="en", score_threshold=threshold)
+        out.append([(r.entity_type, r.start, r.end) for r in results])
+    return out
+
+
+def detect_gateway(detector: PresidioDetector, corpus: list[dict[str, Any]]) -> list[Spans]:
+    scope = scope_of(PiiPolicy())
+    out = []
+    for record in corpus:
+        (spans,) = detector.detect([record["text"]], scope)
+        out.append([(s.entity, s.start, s.end) for s in resolve(spans)])
+    return out
+
+
+def misses(corpus: list[dict[str, Any]], predicted: list[Spans]) -> list[str]:
+    lines = []
+    for record, spans in zip(corpus, predicted, strict=True):
+        for e in record["entities"]:
+            if not any(k == e["type"] and s < e["end"] and e["start"] < t for k, s, t in spans):
+                lines.append(f"  {record['id']}: {e['type']} {e['value']!r}")
+    return lines
+
+
+# --- leaks through the gateway --------------------------------------------------------------
+
+_SQUEEZE = re.compile(r"[\s\-.()/]")
+
+
+def leaked(value: str, kind: str, sent: str, prompt: str) -> tuple[bool, bool]:
+    """(the whole value arrived, a part of a name arrived)."""
+    squeezed = _SQUEEZE.sub("", value)
+    whole = value in sent or (kind != "PERSON" and len(squeezed) >= 6 and squeezed in _SQUEEZE.sub("", sent))
+    partial = False
+    if kind == "PERSON":
+        for part in re.findall(r"[^\W\d_]{3,}", value):
+            elsewhere = len(re.findall(rf"\b{re.escape(part)}\b", prompt)) > 1
+            if not elsewhere and re.search(rf"\b{re.escape(part)}\b", sent):
+                partial = True
+    return whole, partial
+
+
+def run_leaks(corpus: list[dict[str, Any]], detector: PresidioDetector) -> dict[str, Any]:
+    import openai
+    import yaml
+
+    from gateway.app import create_app
+    from gateway.db.engine import upgrade
+    from gateway.services import Services
+    from gateway.settings import Settings
+    from tests.cloud_standin import CloudStandIn
+    from tests.policy_files import sha
+    from tests.servers import serve_in_thread
+
+    cloud = CloudStandIn(reply="Noted.")
+    with tempfile.TemporaryDirectory() as tmp, serve_in_thread(cloud) as cloud_url:
+        root = Path(tmp)
+        (root / "policies" / "tenants").mkdir(parents=True)
+        gateway_yaml = {
+            "providers": {
+                "openai": {"base_url": cloud_url + "/v1", "api_key": "sk-bench"},
+                "local": {"type": "llama_cpp"},  # catalogued, never called: nothing here is local_only
+            },
+            "models": {
+                "gpt-4o": {"provider": "openai", "location": "cloud"},
+                "local": {"provider": "local", "location": "local"},
+            },
+        }
+        tenant = {
+            "tenant": "bench",
+            "api_keys": [{"name": "bench", "sha256": sha("bench-key")}],
+            "models": ["gpt-4o"],
+            "pii": {"entities": {"PERSON": "pseudonymize", "EMAIL_ADDRESS": "pseudonymize"}},
+            "routing": {"default": "cloud"},
+        }
+        (root / "policies" / "gateway.yaml").write_text(yaml.safe_dump(gateway_yaml))
+        (root / "policies" / "tenants" / "bench.yaml").write_text(yaml.safe_dump(tenant))
+        url = f"sqlite:///{root / 'audit.db'}"
+        upgrade(url)
+        settings = Settings.from_env({}, policies_dir=root / "policies", database_url=url)
+        services = Services.build(settings, detector=detector)
+        with serve_in_thread(create_app(settings, services)) as gateway_url:
+            client = openai.OpenAI(base_url=gateway_url + "/v1", api_key="bench-key", max_retries=0)
+            started = time.perf_counter()
+            for record in corpus:
+                messages = [{"role": "user", "content": record["text"]}]
+                client.chat.completions.create(model="gpt-4o", messages=messages)  # type: ignore[arg-type]
+            elapsed = time.perf_counter() - started
+    whole: Counter[str] = Counter()
+    partial: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    examples: list[str] = []
+    for record, received in zip(corpus, cloud.received, strict=True):
+        sent = received["messages"][0]["content"]
+        for e in record["entities"]:
+            total[e["type"]] += 1
+            is_whole, is_partial = leaked(e["value"], e["type"], sent, record["text"])
+            whole[e["type"]] += is_whole
+            partial[e["type"]] += is_partial and not is_whole
+            if is_whole or is_partial:
+                examples.append(f"  {record['id']}: {e['type']} -> {sent!r}")
+    return {
+        "requests": len(corpus),
+        "seconds": round(elapsed, 2),
+        "by_type": {
+            k: {"values": total[k], "leaked": whole[k], "partial_name_leaks": partial[k]} for k in TYPES
+        },
+        "examples": examples,
+    }
+
+
+def markdown(tables: dict[str, dict[str, dict[str, float]]]) -> str:
+    names = list(tables)
+    head = "| entity | labelled | " + " | ".join(f"{n} recall | {n} precision" for n in names) + " |"
+    rule = "|" + "---|" * (2 + 2 * len(names))
+    rows = [head, rule]
+    for kind in TYPES:
+        cells = [kind, str(int(tables[names[0]][kind]["labelled"]))]
+        for name in names:
+            cells += [f"{tables[name][kind]['recall']:.3f}", f"{tables[name][kind]['precision']:.3f}"]
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--corpus", type=Path, default=CORPUS, help="a corpus file (default: the shipped one)"
+    )
+    parser.add_argument("--no-leaks", action="store_true", help="skip the benchmark through the gateway")
+    parser.add_argument("--show-misses", action="store_true", help="list the values the gateway missed")
+    args = parser.parse_args(argv)
+    corpus = load(args.corpus)
+    print(f"corpus: {len(corpus)} prompts, {sum(len(r['entities']) for r in corpus)} labelled values")
+    raw = raw_presidio()
+    detector = PresidioDetector()
+    ours = detect_gateway(detector, corpus)
+    tables = {
+        "raw Presidio (threshold 0)": score(corpus, detect_raw(raw, corpus, None)),
+        "raw Presidio (threshold 0.5)": score(corpus, detect_raw(raw, corpus, 0.5)),
+        "gateway": score(corpus, ours),
+    }
+    print(markdown(tables))
+    if args.show_misses:
+        print("gateway misses:\n" + "\n".join(misses(corpus, ours)))
+    failed = False
+    if not args.no_leaks:
+        leaks = run_leaks(corpus, detector)
+        print(f"\nleak benchmark: {leaks['requests']} requests through the gateway in {leaks['seconds']} s")
+        print("| entity | values sent | leaked whole | partial name leaks |\n|---|---|---|---|")
+        for kind, row in leaks["by_type"].items():
+            print(f"| {kind} | {row['values']} | {row['leaked']} | {row['partial_name_leaks']} |")
+        if leaks["examples"]:
+            print("leaks:\n" + "\n".join(leaks["examples"]))
+        zero = ["EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "PHONE_NUMBER"]
+        failed = any(leaks["by_type"][kind]["leaked"] for kind in zero)
+    gateway = tables["gateway"]
+    failed = failed or gateway["PERSON"]["recall"] < 0.95
+    failed = failed or any(gateway[kind]["precision"] < 0.90 for kind in TYPES)
+    floors = "zero leaks of the six, PERSON recall >= 0.95, precision >= 0.90"
+    print(f"\nfloors ({floors}):", "FAIL" if failed else "met")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

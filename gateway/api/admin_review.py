@@ -1,0 +1,139 @@
+"""`/review`: the reviewers' web page, rendered on the server (Jinja templates, no JavaScript).
+
+    GET  /review                        filterable list, newest first, with the chain's status
+    GET  /review/records/{request_id}   one record: found, sent where, why, checks, policy version
+    GET  /review/verify                 a full verification of the chain
+    GET  /review/login, POST /review/login, POST /review/logout
+
+Signing in stores the reviewer key in an HttpOnly, SameSite=Strict cookie; a request with
+`Authorization: Bearer` works too. Without a valid key every page redirects to the login form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from gateway.api.admin import FILTER_FIELDS, desk_of, filter_from, reviewer_of, verification_view
+from gateway.api.admin_auth import REVIEW_COOKIE, ReviewerScope, resolve_reviewer
+from gateway.audit.desk import public_view
+from gateway.errors import BadRequest, Unauthorized
+from gateway.services import Services
+
+LOGIN = "/review/login"
+PAGE_SIZE = 50
+SESSION_SECONDS = 8 * 3600
+
+
+def _reviewer(request: Request, services: Services) -> ReviewerScope | None:
+    try:
+        return reviewer_of(request, services, allow_cookie=True)
+    except Unauthorized:
+        return None
+
+
+@get("/review", sync_to_thread=True)
+def review_list(request: Request, services: Services) -> Template | Redirect:
+    reviewer = _reviewer(request, services)
+    if reviewer is None:
+        return Redirect(LOGIN, status_code=303)
+    params = {k: v for k, v in request.query_params.items() if k in (*FILTER_FIELDS, "before")}
+    error = None
+    desk = desk_of(services)
+    try:
+        where = filter_from(params, reviewer)
+        before = int(params["before"]) if params.get("before", "").isdigit() else None
+        page = desk.page(where, before, PAGE_SIZE)
+        records, next_before = [public_view(r) for r in page.records], page.next_before
+    except BadRequest as exc:
+        error, records, next_before = exc.message, [], None
+    filters = {k: params.get(k, "") for k in FILTER_FIELDS}
+    next_url = None
+    if next_before is not None:
+        next_url = "/review?" + urlencode({**{k: v for k, v in filters.items() if v}, "before": next_before})
+    return Template(
+        template_name="review/list.html",
+        context={
+            "reviewer": reviewer,
+            "records": records,
+            "filters": filters,
+            "next_url": next_url,
+            "error": error,
+            "chain": verification_view(desk.chain_status(full=False), reviewer),
+        },
+    )
+
+
+@get("/review/records/{request_id:str}", sync_to_thread=True)
+def review_record(request: Request, services: Services, request_id: str) -> Template | Redirect:
+    reviewer = _reviewer(request, services)
+    if reviewer is None:
+        return Redirect(LOGIN, status_code=303)
+    detail = desk_of(services).detail(request_id, None if reviewer.sees_all else reviewer.tenants)
+    return Template(
+        template_name="review/detail.html",
+        context={
+            "reviewer": reviewer,
+            "request_id": request_id,
+            "record": public_view(detail.record) if detail else None,
+            "check": detail.check if detail else None,
+        },
+        status_code=200 if detail else 404,
+    )
+
+
+@get("/review/verify", sync_to_thread=True)
+def review_verify(request: Request, services: Services) -> Template | Redirect:
+    reviewer = _reviewer(request, services)
+    if reviewer is None:
+        return Redirect(LOGIN, status_code=303)
+    chain = verification_view(desk_of(services).chain_status(full=True), reviewer)
+    return Template(template_name="review/verify.html", context={"reviewer": reviewer, "chain": chain})
+
+
+@get(LOGIN, sync_to_thread=False)
+def login_form() -> Template:
+    return Template(template_name="review/login.html", context={"error": None})
+
+
+@post(LOGIN, status_code=303, sync_to_thread=False)
+def login(
+    request: Request,
+    services: Services,
+    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    key = str(data.get("key") or "").strip()
+    try:
+        resolve_reviewer(services.policies.current.gateway.reviewers, key)
+    except Unauthorized:
+        return Template(
+            template_name="review/login.html",
+            context={"error": "This key may not read the audit log."},
+            status_code=401,
+        )
+    response: Response[Any] = Redirect("/review", status_code=303)
+    response.set_cookie(
+        REVIEW_COOKIE,
+        key,
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@post("/review/logout", status_code=303, sync_to_thread=False)
+def logout() -> Response[Any]:
+    response: Response[Any] = Redirect(LOGIN, status_code=303)
+    response.delete_cookie(REVIEW_COOKIE, path="/")
+    return response
+
+
+PAGE_ROUTES = [review_list, review_record, review_verify, login_form, login, logout]

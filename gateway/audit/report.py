@@ -1,0 +1,84 @@
+"""Summaries of a period for reviewers: requests by tenant, location and status; findings by
+entity type and location, with how many were sent on unchanged.
+
+"Sent unchanged" counts records whose request was routed (so content left for `location`) while
+the finding's action left the value as it was (allow, flag, local_only). A US_SSN finding with
+action `redact` at `cloud` means the cloud saw `<US_SSN>`, not the number.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
+
+from gateway.audit.filters import AuditFilter
+from gateway.db.models import AuditRecordRow
+
+UNCHANGED_ACTIONS = frozenset({"allow", "flag", "local_only"})
+
+FindingKey = tuple[str, str, str, str]  # check, kind, location, action
+
+
+@dataclass(slots=True)
+class Report:
+    total: int = 0
+    by_tenant: Counter[str] = field(default_factory=Counter)
+    by_location: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[tuple[int, str]] = field(default_factory=Counter)
+    finding_records: Counter[FindingKey] = field(default_factory=Counter)
+    finding_occurrences: Counter[FindingKey] = field(default_factory=Counter)
+    sent_unchanged: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, location)
+
+    def exposed(self, location: str | None = None) -> int:
+        return sum(n for (_, where), n in self.sent_unchanged.items() if location in (None, where))
+
+
+def _grouped(engine: Engine, where: AuditFilter, *columns: Any) -> Iterable[tuple[Any, ...]]:
+    query = where.apply(select(*columns, func.count()).select_from(AuditRecordRow), engine.dialect.name)
+    with engine.connect() as connection:
+        return connection.execute(query.group_by(*columns)).all()
+
+
+def build_report(engine: Engine, where: AuditFilter) -> Report:
+    table = AuditRecordRow
+    report = Report()
+    for tenant, count in _grouped(engine, where, table.tenant):
+        report.by_tenant[tenant or "(unknown)"] += count
+        report.total += count
+    for location, count in _grouped(engine, where, table.location):
+        report.by_location[location or "(not routed)"] += count
+    for status, outcome, count in _grouped(engine, where, table.status_code, table.outcome):
+        report.by_status[(status, outcome)] += count
+
+    if engine.dialect.name == "postgresql":
+        has_findings = func.jsonb_array_length(cast(table.findings, JSONB)) > 0
+    else:
+        has_findings = func.json_array_length(table.findings) > 0
+    query = where.apply(select(table.location, table.findings).where(has_findings), engine.dialect.name)
+    with engine.connect() as connection:
+        for location, findings in connection.execution_options(yield_per=5000).execute(query):
+            _add_findings(report, where.entity, location, findings or [])
+    return report
+
+
+def _add_findings(
+    report: Report, entity: str | None, location: str | None, findings: list[dict[str, Any]]
+) -> None:
+    where = location or "(not routed)"
+    seen: set[FindingKey] = set()
+    for finding in findings:
+        kind = str(finding.get("kind"))
+        if entity is not None and kind != entity:
+            continue
+        key = (str(finding.get("check")), kind, where, str(finding.get("action")))
+        report.finding_occurrences[key] += int(finding.get("count") or 1)
+        if key not in seen:
+            seen.add(key)
+            report.finding_records[key] += 1
+            if location is not None and key[3] in UNCHANGED_ACTIONS:
+                report.sent_unchanged[(kind, location)] += 1

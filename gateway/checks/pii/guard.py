@@ -1,0 +1,273 @@
+"""`PiiGuard`: the output stage of the PII check, per request, whole answers and streams.
+
+Order (DESIGN, "Output order"): the answer is scanned as the model produced it, where the
+caller's values are still pseudonym tokens (tokens are not PII); then the tokens are restored.
+
+- Scanning (`checks.output.pii`): PII the model produced is redacted (`<PERSON>`) before the
+  caller sees it; values the caller itself sent are left alone, the caller knows them. The
+  audit's copy of the answer redacts every value, the caller's own included.
+- Streams: when the answer is scanned, text is held until a sentence ends (or 512 characters
+  pile up), so that a name is never scanned in halves; otherwise only a partial token is held.
+  Either way the first byte does not wait for the whole answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.checks.base import InputScan, Restoration
+from gateway.checks.output import OutputGuard, PassThrough
+from gateway.checks.pii.actions import resolve
+from gateway.checks.pii.check import DETECTOR_UNAVAILABLE
+from gateway.checks.pii.detection import Detection
+from gateway.checks.pii.detector import Span
+from gateway.checks.pii.restore import Restorer, StreamRestorer
+from gateway.checks.pii.scope import DetectionScope, scope_of
+from gateway.errors import PolicyViolation
+from gateway.exchange import Completion, Endpoint, JsonObject
+from gateway.policy.schema import CheckAction, TenantPolicy
+
+# Anything the gateway itself put in a text: <PERSON>, <PERSON_1>, <EMAIL_ADDRESS:9f86d081...>.
+_GATEWAY_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*(?:_\d+|:[0-9a-f]+)?>")
+# A sentence ends after a word of two or more lower-case letters or digits ("today. "), not
+# after "Dr. " or "J. ", so that titles and initials stay with the name they belong to.
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9][a-z0-9][.!?])\s+|\n+")
+_MAX_HELD = 512
+Pieces = list[tuple[str, str | None]]  # text, and the entity type when it is a PII value
+_MARGIN = 64  # a forced cut stays this far from the end: longer than any entity we look for
+
+
+class AnswerScanner:
+    def __init__(self, detection: Detection, scope: DetectionScope, action: CheckAction, supplied: str):
+        self._detection = detection
+        self._scope = scope
+        self._action = action
+        self._supplied = supplied
+        self.counts: Counter[str] = Counter()
+
+    async def scan(self, text: str) -> tuple[str, str, Pieces]:
+        """(the text for the caller, the text for the audit, the caller's text as pieces)."""
+        if not text.strip():
+            return text, text, [(text, None)]
+        (found,) = await self._detection.detect([text], self._scope)
+        tokens = [match.span() for match in _GATEWAY_TOKEN.finditer(text)]
+        spans = [s for s in resolve(found) if all(s.end <= a or s.start >= b for a, b in tokens)]
+        caller: list[str] = []
+        audit: list[str] = []
+        pieces: Pieces = []
+        position = 0
+        for span in spans:
+            value = text[span.start : span.end]
+            label = f"<{span.entity}>"
+            own = value.strip() in self._supplied
+            if not own:
+                self.counts[span.entity] += 1
+                if self._action == "block":
+                    raise PolicyViolation(
+                        f"The answer was withheld by policy: it contains {span.entity} "
+                        f"(check output pii:{span.entity}).",
+                        param=f"output:pii:{span.entity}",
+                    )
+            gap = text[position : span.start]
+            kept = own or self._action == "flag"
+            caller += (gap, value if kept else label)
+            audit += (gap, label)
+            pieces += [(gap, None), (value, span.entity) if kept else (label, None)]
+            position = span.end
+        caller.append(text[position:])
+        audit.append(text[position:])
+        pieces.append((text[position:], None))
+        return "".join(caller), "".join(audit), pieces
+
+    def remember_answer(self, restorer: Restorer, pieces: Pieces) -> None:
+        """Cache the spans of the answer as the caller received it. Chat clients send it back
+        as history; its PII is known here (the values kept, the tokens restored), so the next
+        turn need not analyse it again and costs what its new message costs."""
+        text: list[str] = []
+        spans: list[Span] = []
+        length = 0
+        for piece, entity in pieces:
+            parts = restorer.restore_pieces(piece) if entity is None else [(piece, entity)]
+            for part, part_entity in parts:
+                if part_entity is not None and part_entity in self._scope.entities:
+                    spans.append(Span(part_entity, length, length + len(part), 1.0))
+                text.append(part)
+                length += len(part)
+        self._detection.remember("".join(text), self._scope, tuple(spans))
+
+
+class Segmenter:
+    """Cuts a stream of text into pieces that end where a sentence does."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def push(self, piece: str) -> str:
+        self._buffer += piece
+        cut = 0
+        for match in _SENTENCE_END.finditer(self._buffer):
+            cut = match.end()
+        if not cut and len(self._buffer) > _MAX_HELD:
+            cut = self._buffer.rfind(" ", 0, len(self._buffer) - _MARGIN) + 1
+        ready, self._buffer = self._buffer[:cut], self._buffer[cut:]
+        return ready
+
+    def flush(self) -> str:
+        rest, self._buffer = self._buffer, ""
+        return rest
+
+
+@dataclass
+class _Channel:
+    """One choice's text in a stream: its segmenter (when scanned) and its restorer."""
+
+    restorer: StreamRestorer
+    scanner: AnswerScanner | None
+    segmenter: Segmenter = field(default_factory=Segmenter)
+    audit: list[str] = field(default_factory=list)
+    pieces: Pieces = field(default_factory=list)
+
+    async def feed(self, piece: str) -> str:
+        if self.scanner is None:
+            return self.restorer.feed(piece)
+        return await self._scanned(self.segmenter.push(piece))
+
+    async def flush(self) -> str:
+        if self.scanner is None:
+            return self.restorer.flush()
+        out = await self._scanned(self.segmenter.flush())
+        self.scanner.remember_answer(self.restorer.restorer, self.pieces)
+        self.pieces = []
+        return out + self.restorer.flush()
+
+    async def _scanned(self, ready: str) -> str:
+        if not ready or self.scanner is None:
+            return ""
+        caller, audit, pieces = await self.scanner.scan(ready)
+        self.audit.append(audit)
+        self.pieces += pieces
+        return self.restorer.feed(caller)
+
+
+class PiiGuard:
+    def __init__(self, endpoint: Endpoint, restorer: Restorer, scanner: AnswerScanner | None) -> None:
+        self._endpoint = endpoint
+        self._restorer = restorer
+        self._scanner = scanner
+        self._channels: dict[int, _Channel] = {}
+        self._template: JsonObject | None = None
+        self._audit: list[str] = []
+
+    # --- whole answers ------------------------------------------------------------------------
+
+    async def on_completion(self, completion: Completion) -> Completion:
+        for choice in completion.body.get("choices") or ():
+            text = _text_of(self._endpoint, choice)
+            if isinstance(text, str):
+                _set_text(self._endpoint, choice, await self._whole(text))
+            message = choice.get("message") or {}
+            for call in message.get("tool_calls") or ():
+                function = call.get("function") if isinstance(call, dict) else None
+                if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                    function["arguments"] = self._restorer.restore(function["arguments"])
+        return completion
+
+    async def _whole(self, text: str) -> str:
+        if self._scanner is not None:
+            text, audit, pieces = await self._scanner.scan(text)
+            self._audit.append(audit)
+            self._scanner.remember_answer(self._restorer, pieces)
+        return self._restorer.restore(text)
+
+    # --- streams ------------------------------------------------------------------------------
+
+    async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
+        choices = chunk.get("choices")
+        if not choices:
+            return [chunk]
+        self._template = chunk
+        keep = False
+        for choice in choices:
+            channel = self._channel(int(choice.get("index") or 0))
+            piece = _text_of(self._endpoint, choice)
+            out = await channel.feed(piece) if isinstance(piece, str) and piece else ""
+            if choice.get("finish_reason"):
+                out += await channel.flush()
+            if isinstance(piece, str) or out:
+                _set_text(self._endpoint, choice, out)
+            keep = keep or bool(out) or _carries_more(self._endpoint, choice)
+        return [chunk] if keep else []
+
+    async def finish(self) -> list[JsonObject]:
+        out: list[JsonObject] = []
+        for index, channel in self._channels.items():
+            rest = await channel.flush()
+            if rest and self._template is not None:
+                out.append(_chunk_like(self._template, self._endpoint, index, rest))
+        return out
+
+    def redacted_answer(self) -> str | None:
+        if self._scanner is None:
+            return None
+        if self._channels:
+            return "\n".join("".join(channel.audit) for channel in self._channels.values())
+        return "\n".join(self._audit)
+
+    def _channel(self, index: int) -> _Channel:
+        if index not in self._channels:
+            self._channels[index] = _Channel(self._restorer.stream(), self._scanner)
+        return self._channels[index]
+
+
+def _text_of(endpoint: Endpoint, choice: JsonObject) -> Any:
+    if endpoint == "completions":
+        return choice.get("text")
+    message = choice.get("message") or choice.get("delta") or {}
+    return message.get("content")
+
+
+def _set_text(endpoint: Endpoint, choice: JsonObject, text: str) -> None:
+    if endpoint == "completions":
+        choice["text"] = text
+        return
+    key = "message" if "message" in choice else "delta"
+    choice.setdefault(key, {})["content"] = text
+
+
+def _carries_more(endpoint: Endpoint, choice: JsonObject) -> bool:
+    """Whether a choice whose text was held back still has something to say."""
+    if choice.get("finish_reason") or choice.get("logprobs"):
+        return True
+    delta = choice.get("delta") or {}
+    more = ("role", "tool_calls", "function_call", "refusal")
+    return endpoint == "chat" and any(delta.get(key) for key in more)
+
+
+def _chunk_like(template: JsonObject, endpoint: Endpoint, index: int, text: str) -> JsonObject:
+    choice: JsonObject = {"index": index, "finish_reason": None}
+    if endpoint == "completions":
+        choice["text"] = text
+    else:
+        choice["delta"] = {"content": text}
+    return {**{k: v for k, v in template.items() if k not in ("choices", "usage")}, "choices": [choice]}
+
+
+def guard_for(policy: TenantPolicy, scan: InputScan | None, detection: Detection | None) -> OutputGuard:
+    """The output guard a request needs: `PassThrough` when there is nothing to scan or restore."""
+    output = policy.checks.output.pii
+    scans = detection is not None and output is not None and output.action != "allow" and policy.pii.enabled
+    if scan is not None and DETECTOR_UNAVAILABLE in scan.must_stay_local:
+        # Detection was down and the policy kept the request local rather than refuse it: the
+        # answer comes from the local model and goes only to the caller, unscanned (its audit
+        # copy is then not stored, and the record says the check failed).
+        scans = False
+    restoration = scan.restoration if scan is not None else Restoration()
+    if scan is None or (not scans and not restoration.pseudonyms):
+        return PassThrough()
+    scanner = None
+    if scans and detection is not None and output is not None:
+        scanner = AnswerScanner(detection, scope_of(policy.pii), output.action, restoration.supplied)
+    return PiiGuard(scan.request.endpoint, Restorer(restoration.originals()), scanner)

@@ -1,0 +1,368 @@
+"""Privacy end to end: the official openai SDK -> the gateway -> loopback stand-ins.
+
+Two real HTTP stand-ins: "the cloud" and an OpenAI-compatible server on the premises
+(catalogued `location: local`), so every test can say exactly what reached which. The real
+Presidio detector is loaded once per session and shared by every gateway started here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+import yaml
+
+from gateway.app import create_app
+from gateway.audit.record import AuditRecord
+from gateway.checks.pii.detector import Detector
+from gateway.checks.pii.engine import PresidioDetector
+from gateway.db.engine import upgrade
+from gateway.policy.schema import ProviderConfig
+from gateway.providers.fake import FakeProvider
+from gateway.services import Services
+from gateway.settings import Settings
+from tests.cloud_standin import CloudStandIn
+from tests.policy_files import sha
+from tests.servers import serve_in_thread
+from tests.unit.checks.fakes import FailingDetector, SlowDetector
+
+KEY = "test-key-privacy"
+FALLBACK_KEY = "test-key-privacy-fallback"
+BLOCK_IMAGES_KEY = "test-key-privacy-noimages"
+OTHER_KEY = "test-key-privacy-other"
+
+NAME, EMAIL, PHONE = "Jane Smith", "jane.smith@example.com", "(415) 555-0132"
+CARD, SSN, IP = "4111 1111 1111 1111", "078-05-1120", "192.168.10.24"
+PROMPT = f"I am {NAME} ({EMAIL}, phone {PHONE}). My laptop at {IP} will not boot. What should I do?"
+ORIGINALS = (NAME, EMAIL, PHONE, CARD, SSN, IP)
+
+PII = {
+    "entities": {
+        "PERSON": "pseudonymize",
+        "EMAIL_ADDRESS": "pseudonymize",
+        "PHONE_NUMBER": "mask",
+        "CREDIT_CARD": "local_only",
+        "US_SSN": "block",
+        "IP_ADDRESS": "hash",
+    },
+    "custom": [{"entity": "EMPLOYEE_ID", "pattern": r"EMP-\d{6}", "action": "pseudonymize"}],
+    "allow": ["Acme Corp"],
+}
+
+
+def tenant(name: str, key: str, **routing: Any) -> dict[str, Any]:
+    return {
+        "tenant": name,
+        "api_keys": [{"name": "app", "sha256": sha(key)}],
+        "models": ["gpt-4o", "onprem"],
+        "pii": PII,
+        "routing": {"default": "cloud", "local_model": "onprem", "images": "local_only", **routing},
+        "checks": {"output": {"pii": {"action": "redact"}}},
+        "audit": {"content": "redacted"},
+    }
+
+
+class SplittingStandIn(CloudStandIn):
+    """Streams its reply three characters a chunk, so pseudonym tokens arrive split."""
+
+    async def _stream(self, send: Any, request: dict[str, Any], chat: bool) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
+        pieces = [self.reply[i : i + 3] for i in range(0, len(self.reply), 3)]
+        for piece in pieces:
+            choice: dict[str, Any] = {"index": 0, "finish_reason": None}
+            choice.update({"delta": {"content": piece}} if chat else {"text": piece})
+            await send({"type": "http.response.body", "body": _event(request, choice), "more_body": True})
+        done = {"index": 0, "finish_reason": "stop", **({"delta": {}} if chat else {"text": ""})}
+        await send({"type": "http.response.body", "body": _event(request, done), "more_body": True})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def _event(request: dict[str, Any], choice: dict[str, Any]) -> bytes:
+    chunk = {
+        "id": "s",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": request.get("model"),
+        "choices": [choice],
+    }
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
+@dataclass
+class Stage:
+    url: str
+    cloud: CloudStandIn
+    onprem: FakeProvider  # stands in for the llama.cpp model, so tests see what it received
+    services: Services
+    database: Path
+    records: list[AuditRecord] = field(default_factory=list)
+
+    def client(self, key: str = KEY) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0)
+
+    def everything_stored(self) -> str:
+        """Every byte of every table, and every field of every record before it was written."""
+        with sqlite3.connect(self.database) as connection:
+            dump = "\n".join(connection.iterdump())
+        return dump + "\n".join(repr(record) for record in self.records)
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[tuple[str, CloudStandIn]]:
+    cloud = SplittingStandIn()
+    with serve_in_thread(cloud) as cloud_url:
+        yield cloud_url, cloud
+
+
+def start(
+    tmp_path: Path, standin: tuple[str, CloudStandIn], detector: Detector, **env: str
+) -> Iterator[Stage]:
+    cloud_url, cloud = standin
+    cloud.received.clear()
+    cloud.reply = "The capital of France is Paris."
+    policies = tmp_path / "policies"
+    (policies / "tenants").mkdir(parents=True)
+    gateway_yaml = {
+        "providers": {
+            "openai": {"base_url": cloud_url + "/v1", "api_key": "sk-standin", "timeout_seconds": 5},
+            "onprem": {"type": "llama_cpp", "n_ctx": 512},
+        },
+        "models": {
+            "gpt-4o": {"provider": "openai", "location": "cloud"},
+            "onprem": {"provider": "onprem", "location": "local"},
+        },
+    }
+    (policies / "gateway.yaml").write_text(yaml.safe_dump(gateway_yaml))
+    tenants = {
+        "priv": tenant("priv", KEY),
+        "fallback": tenant("fallback", FALLBACK_KEY, fallback="local"),
+        "noimages": tenant("noimages", BLOCK_IMAGES_KEY, images="block"),
+        "other": tenant("other", OTHER_KEY),
+    }
+    for name, body in tenants.items():
+        (policies / "tenants" / f"{name}.yaml").write_text(yaml.safe_dump(body))
+    database = tmp_path / "audit.db"
+    upgrade(f"sqlite:///{database}")
+    settings = Settings.from_env(env, policies_dir=policies, database_url=f"sqlite:///{database}")
+    services = Services.build(settings, detector=detector)
+    onprem = FakeProvider(reply="Answered on the premises.")
+    services.providers.install("onprem", ProviderConfig(type="llama_cpp", n_ctx=512), onprem)
+    stage = Stage("", cloud, onprem, services, database)
+    write = services.audit.write
+
+    async def capture(record: AuditRecord) -> None:
+        stage.records.append(record)
+        await write(record)
+
+    services.audit.write = capture  # type: ignore[method-assign]
+    with serve_in_thread(create_app(settings, services)) as url:
+        stage.url = url
+        yield stage
+
+
+@pytest.fixture
+def stage(tmp_path: Path, standin: Any, presidio: PresidioDetector) -> Iterator[Stage]:
+    yield from start(tmp_path, standin, presidio)
+
+
+def sent_to(app: CloudStandIn | FakeProvider) -> str:
+    return repr(app.received if isinstance(app, CloudStandIn) else [call.body for call in app.calls])
+
+
+# --- rewriting and restoring ------------------------------------------------------------------
+
+
+def test_pseudonyms_go_out_and_come_back(stage: Stage) -> None:
+    stage.cloud.reply = "Hello <PERSON_1>, I wrote to <EMAIL_ADDRESS_1>. <PERSON_9> is unknown."
+    messages = [{"role": "system", "content": f"You help {NAME}."}, {"role": "user", "content": PROMPT}]
+    raw = stage.client().chat.completions.with_raw_response.create(model="gpt-4o", messages=messages)
+    assert raw.headers["x-gateway-route"] == "cloud"
+    forwarded = stage.cloud.received[-1]["messages"]
+    assert forwarded[0]["content"] == "You help <PERSON_1>."  # the same token in every message
+    user = forwarded[1]["content"]
+    assert user.startswith("I am <PERSON_1> (<EMAIL_ADDRESS_1>, phone **********0132)")
+    assert "<IP_ADDRESS:" in user
+    for value in ORIGINALS:
+        assert value not in sent_to(stage.cloud)
+    answer = raw.parse().choices[0].message.content
+    assert answer == f"Hello {NAME}, I wrote to {EMAIL}. <PERSON_9> is unknown."
+
+
+def test_stream_restores_tokens_split_across_chunks(stage: Stage) -> None:
+    stage.cloud.reply = "Hello <PERSON_1>, I wrote to <EMAIL_ADDRESS_1> today."
+    stream = stage.client().chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": PROMPT}], stream=True
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert text == f"Hello {NAME}, I wrote to {EMAIL} today."
+    assert NAME not in sent_to(stage.cloud)
+
+
+def test_model_produced_pii_is_redacted_but_the_callers_own_values_are_not(stage: Stage) -> None:
+    stage.cloud.reply = "Ask Maria Gonzalez (maria.gonzalez@corp.example) to call <PERSON_1>. Done."
+    expected = f"Ask <PERSON> (<EMAIL_ADDRESS>) to call {NAME}. Done."
+    completion = stage.client().chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": PROMPT}]
+    )
+    assert completion.choices[0].message.content == expected
+    stream = stage.client().chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": PROMPT}], stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == expected
+    for record in stage.records:
+        assert record.response_content is not None and "Maria" not in record.response_content
+
+
+def test_text_completions_prompt_list_tool_arguments_and_names(stage: Stage) -> None:
+    stage.client().completions.create(model="gpt-4o", prompt=[f"Write to {NAME}", "and to EMP-123456"])
+    assert stage.cloud.received[-1]["prompt"] == ["Write to <PERSON_1>", "and to <EMPLOYEE_ID_1>"]
+    messages: list[Any] = [
+        {"role": "user", "name": "jane", "content": [{"type": "text", "text": f"Email {EMAIL} please"}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "send", "arguments": f'{{"to": "{EMAIL}"}}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": f"sent to {EMAIL} for Acme Corp"},
+    ]
+    stage.client().chat.completions.create(model="gpt-4o", messages=messages)
+    forwarded = stage.cloud.received[-1]["messages"]
+    assert forwarded[0]["content"][0]["text"] == "Email <EMAIL_ADDRESS_1> please"
+    assert forwarded[1]["tool_calls"][0]["function"]["arguments"] == '{"to": "<EMAIL_ADDRESS_1>"}'
+    assert forwarded[2]["content"] == "sent to <EMAIL_ADDRESS_1> for Acme Corp"  # allow-listed
+    assert EMAIL not in sent_to(stage.cloud)
+
+
+def test_hash_tokens_are_stable_per_tenant_and_differ_between_tenants(stage: Stage) -> None:
+    def token(key: str) -> str:
+        stage.client(key).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": f"host {IP}"}]
+        )
+        return str(stage.cloud.received[-1]["messages"][0]["content"])
+
+    first, again, other = token(KEY), token(KEY), token(OTHER_KEY)
+    assert first == again and first != other and IP not in first + other
+
+
+# --- routing by sensitivity -----------------------------------------------------------------
+
+
+def test_local_only_entity_keeps_the_request_on_the_premises(stage: Stage) -> None:
+    for stream in (False, True):
+        raw = stage.client().chat.completions.with_raw_response.create(
+            model="gpt-4o",
+            messages=[{"role": "user", "content": f"Is card {CARD} still valid?"}],
+            stream=stream,
+        )
+        assert raw.headers["x-gateway-route"] == "local"
+    assert stage.cloud.received == []  # nothing, not even the redacted form, left for the cloud
+    assert CARD in sent_to(stage.onprem)  # the local model gets the content itself
+    assert stage.records[-1].model_served == "onprem"
+    assert stage.records[-1].route_reasons == ["pii:CREDIT_CARD"]
+
+
+def test_block_is_403_naming_the_type_never_the_value(stage: Stage) -> None:
+    for stream in (False, True):
+        with pytest.raises(openai.PermissionDeniedError) as caught:
+            stage.client().chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": f"My SSN is {SSN}"}], stream=stream
+            )
+        body = caught.value.body
+        assert isinstance(body, dict) and body["code"] == "policy_violation" and body["param"] == "pii:US_SSN"
+        assert "US_SSN" in body["message"] and SSN not in str(body) and "078" not in str(body)
+    assert stage.cloud.received == [] and stage.onprem.calls == []
+    record = stage.records[-1]
+    assert (record.status_code, record.outcome) == (403, "blocked")
+    assert record.findings == [{"check": "pii", "kind": "US_SSN", "action": "block", "count": 1}]
+
+
+IMAGE = [
+    {"type": "text", "text": "What is in this picture?"},
+    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+]
+
+
+def test_images_follow_routing_images(stage: Stage) -> None:
+    with pytest.raises(openai.PermissionDeniedError) as blocked:
+        stage.client(BLOCK_IMAGES_KEY).chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": IMAGE}]
+        )
+    assert blocked.value.body["param"] == "images"  # type: ignore[index]
+    # local_only, and the local model (llama.cpp, text only) cannot read images: a clear 400.
+    with pytest.raises(openai.BadRequestError) as unreadable:
+        stage.client().chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": IMAGE}])
+    assert "cannot read images" in unreadable.value.body["message"]  # type: ignore[index]
+    assert stage.cloud.received == [] and stage.onprem.calls == []
+    assert [r.status_code for r in stage.records] == [403, 400]
+
+
+# --- fail closed ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("detector", [FailingDetector(), SlowDetector(2.0)], ids=["raises", "too-slow"])
+def test_detector_down_never_sends_unscanned_text_to_the_cloud(
+    tmp_path: Path, standin: Any, detector: Detector
+) -> None:
+    for stage in start(tmp_path, standin, detector, GATEWAY_PII_TIMEOUT_MS="300"):
+        for stream in (False, True):
+            with pytest.raises(openai.InternalServerError) as caught:
+                stage.client().chat.completions.create(
+                    model="gpt-4o", messages=[{"role": "user", "content": PROMPT}], stream=stream
+                )
+            assert caught.value.status_code == 503
+            assert caught.value.body["code"] == "pii_detection_unavailable"  # type: ignore[index]
+            assert NAME not in str(caught.value.body)
+        raw = stage.client(FALLBACK_KEY).chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hello"}]
+        )
+        assert raw.headers["x-gateway-route"] == "local"
+        assert stage.records[-1].route_reasons == ["pii:detector_unavailable"]
+        assert stage.cloud.received == []
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+def test_no_original_value_is_stored_anywhere(stage: Stage) -> None:
+    stage.cloud.reply = "Sure <PERSON_1>, your address <EMAIL_ADDRESS_1> is noted."
+    prompt = [{"role": "user", "content": PROMPT}]
+    stage.client().chat.completions.create(model="gpt-4o", messages=prompt)
+    list(stage.client().chat.completions.create(model="gpt-4o", messages=prompt, stream=True))
+    stage.client().chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": f"card {CARD}"}]
+    )
+    with pytest.raises(openai.PermissionDeniedError):
+        stage.client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": f"SSN {SSN}"}]
+        )
+    stored = stage.everything_stored()
+    for value in (*ORIGINALS, "0132", "Jane", "Smith"):
+        if value != "0132":
+            assert value not in stored, value
+    first = stage.records[0]
+    assert first.request_content is not None and "<PERSON_1>" in first.request_content
+    assert first.response_content == "Sure <PERSON_1>, your address <EMAIL_ADDRESS_1> is noted."
+    kinds = {(f["kind"], f["action"]): f["count"] for f in first.findings}
+    assert kinds[("PERSON", "pseudonymize")] == 1 and kinds[("EMAIL_ADDRESS", "pseudonymize")] == 1
+    assert kinds[("PHONE_NUMBER", "mask")] == 1 and kinds[("IP_ADDRESS", "hash")] == 1
+    (pii,) = [c for c in first.checks if c["check"] == "pii"]
+    assert pii["status"] == "rewritten" and "presidio-analyzer" in pii["detail"]
+    assert "<CREDIT_CARD>" in (stage.records[2].request_content or "")

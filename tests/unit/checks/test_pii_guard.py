@@ -1,0 +1,132 @@
+"""`PiiGuard`: scan what the model produced, spare the caller's own values, restore tokens."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from gateway.checks.base import InputScan, Restoration
+from gateway.checks.output import PassThrough
+from gateway.checks.pii.detection import Detection
+from gateway.checks.pii.guard import guard_for
+from gateway.checks.pii.scope import scope_of
+from gateway.errors import DetectorUnavailable, PolicyViolation
+from gateway.exchange import Completion, CompletionRequest
+from gateway.policy.schema import TenantPolicy
+from tests.unit.checks.fakes import FailingDetector, LiteralDetector
+
+MODEL_VALUES = {"Maria Gonzalez": "PERSON", "maria@corp.example": "EMAIL_ADDRESS", "Jane Smith": "PERSON"}
+SUPPLIED = "Please write to Jane Smith."
+PSEUDONYMS = (("<PERSON_1>", "Jane Smith"),)
+
+
+def tenant(output: str | None = "redact") -> TenantPolicy:
+    checks = {"output": {"pii": {"action": output}}} if output else {}
+    return TenantPolicy.model_validate({"tenant": "acme", "api_keys": [], "checks": checks})
+
+
+def scan(endpoint: str = "chat") -> InputScan:
+    request = CompletionRequest(endpoint, "gpt-4o", True, {"model": "gpt-4o"})  # type: ignore[arg-type]
+    return InputScan(request=request, restoration=Restoration(PSEUDONYMS, SUPPLIED))
+
+
+def completion(text: str) -> Completion:
+    return Completion(body={"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]})
+
+
+def chunk(text: str | None, finish: str | None = None) -> dict[str, object]:
+    delta = {"content": text} if text is not None else {}
+    return {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+ANSWER = "Dear <PERSON_1>, please contact Maria Gonzalez at maria@corp.example. Jane Smith knows. Bye."
+FOR_CALLER = "Dear Jane Smith, please contact <PERSON> at <EMAIL_ADDRESS>. Jane Smith knows. Bye."
+FOR_AUDIT = "Dear <PERSON_1>, please contact <PERSON> at <EMAIL_ADDRESS>. <PERSON> knows. Bye."
+
+
+async def test_whole_answer_is_scanned_then_restored() -> None:
+    guard = guard_for(tenant(), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    done = await guard.on_completion(completion(ANSWER))
+    assert done.body["choices"][0]["message"]["content"] == FOR_CALLER
+    assert guard.redacted_answer() == FOR_AUDIT
+
+
+async def stream_through(guard: object, pieces: list[str]) -> tuple[str, int]:
+    out, chunks = [], 0
+    for piece in pieces:
+        for sent in await guard.on_chunk(chunk(piece)):  # type: ignore[attr-defined]
+            out.append(sent["choices"][0]["delta"].get("content") or "")
+            chunks += 1
+    for sent in await guard.on_chunk(chunk(None, "stop")):  # type: ignore[attr-defined]
+        out.append(sent["choices"][0]["delta"].get("content") or "")
+    for sent in await guard.finish():  # type: ignore[attr-defined]
+        out.append(sent["choices"][0]["delta"]["content"])
+    return "".join(out), chunks
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 1000])
+async def test_stream_is_scanned_by_sentence_and_restored(size: int) -> None:
+    guard = guard_for(tenant(), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    pieces = [ANSWER[i : i + size] for i in range(0, len(ANSWER), size)]
+    text, _ = await stream_through(guard, pieces)
+    assert text == FOR_CALLER
+    assert guard.redacted_answer() == FOR_AUDIT
+
+
+async def test_stream_without_output_scan_only_restores_and_holds_little() -> None:
+    guard = guard_for(tenant(None), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    pieces = [ANSWER[i : i + 4] for i in range(0, len(ANSWER), 4)]
+    text, chunks = await stream_through(guard, pieces)
+    assert text == ANSWER.replace("<PERSON_1>", "Jane Smith")
+    assert chunks >= len(pieces) - 3  # only pieces inside a token were held back
+    assert guard.redacted_answer() is None  # not scanned: nothing may be audited
+
+
+async def test_first_sentence_goes_out_before_the_answer_ends() -> None:
+    guard = guard_for(tenant(), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    sent = await guard.on_chunk(chunk("The first sentence is complete. And the second"))
+    assert sent and sent[0]["choices"][0]["delta"]["content"] == "The first sentence is complete. "
+
+
+async def test_nothing_to_do_is_a_pass_through() -> None:
+    bare = InputScan(request=CompletionRequest("chat", "gpt-4o", False, {}))
+    assert isinstance(guard_for(tenant(None), bare, Detection(LiteralDetector({}))), PassThrough)
+    assert isinstance(guard_for(tenant(), None, Detection(LiteralDetector({}))), PassThrough)
+
+
+async def test_output_block_and_detector_failure() -> None:
+    blocking = guard_for(tenant("block"), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    with pytest.raises(PolicyViolation) as caught:
+        await blocking.on_completion(completion(ANSWER))
+    assert "Maria" not in caught.value.message
+    failing = guard_for(tenant(), scan(), Detection(FailingDetector()))
+    with pytest.raises(DetectorUnavailable):
+        await failing.on_completion(completion(ANSWER))
+
+
+async def test_completions_endpoint_text() -> None:
+    guard = guard_for(tenant(None), scan("completions"), Detection(LiteralDetector({})))
+    body = {"choices": [{"index": 0, "text": "hi <PERSON_1>"}]}
+    done = await guard.on_completion(Completion(body=copy.deepcopy(body)))
+    assert done.body["choices"][0]["text"] == "hi Jane Smith"
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "stream"])
+async def test_the_restored_answer_is_not_analysed_again_next_turn(streamed: bool) -> None:
+    detector = LiteralDetector(MODEL_VALUES)
+    detection = Detection(detector)
+    guard = guard_for(tenant(), scan(), detection)
+    if streamed:
+        await stream_through(guard, [ANSWER[:20], ANSWER[20:47], ANSWER[47:]])
+    else:
+        await guard.on_completion(completion(ANSWER))
+    seen = detector.texts_seen
+    (spans,) = await detection.detect([FOR_CALLER], scope_of(tenant().pii))
+    assert detector.texts_seen == seen  # served from what the guard already knew
+    found = {(FOR_CALLER[s.start : s.end], s.entity) for s in spans}
+    assert found == {("Jane Smith", "PERSON")} and len(spans) == 2  # restored + the caller's own
