@@ -20,6 +20,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 try:
@@ -65,7 +66,7 @@ class _Connection(asyncio.Protocol):
             return
         self._reset()
         self.sent_at = _now()
-        self.transport.write(self.run.request)
+        self.transport.write(self.run.next_request())
 
     def data_received(self, data: bytes) -> None:
         now = _now()
@@ -133,8 +134,16 @@ class _Connection(asyncio.Protocol):
 
 
 class _Run:
-    def __init__(self, request: bytes, warmup_until: float, stop_at: float) -> None:
+    def __init__(
+        self,
+        request: bytes,
+        warmup_until: float,
+        stop_at: float,
+        make_request: Callable[[int], bytes] | None = None,
+    ) -> None:
         self.request = request
+        self.make_request = make_request  # a fresh request each time (bodies that must differ)
+        self.sent = 0
         self.warmup_until = warmup_until
         self.stop_at = stop_at
         self.stopped = False
@@ -144,6 +153,10 @@ class _Run:
         self.ttfb: list[float] = []
         self.counted_from = 0.0
         self.last_done = 0.0
+
+    def next_request(self) -> bytes:
+        self.sent += 1
+        return self.request if self.make_request is None else self.make_request(self.sent)
 
     def record(self, status: int, sent: float, first: float, done: float) -> None:
         if done >= self.stop_at:
@@ -196,12 +209,22 @@ def build_request(url: str, body: bytes, api_key: str | None) -> tuple[str, int,
 
 
 async def run_load(
-    url: str, body: bytes, api_key: str | None, concurrency: int, duration: float, warmup: float
+    url: str,
+    body: bytes,
+    api_key: str | None,
+    concurrency: int,
+    duration: float,
+    warmup: float,
+    make_body: Callable[[int], bytes] | None = None,
 ) -> dict[str, object]:
+    """`make_body(n)`, when given, makes the n-th request's body (e.g. never seen before)."""
     host, port, request = build_request(url, body, api_key)
+    make_request = None
+    if make_body is not None:
+        make_request = lambda n: build_request(url, make_body(n), api_key)[2]  # noqa: E731
     loop = asyncio.get_running_loop()
     start = _now()
-    run = _Run(request, start + warmup, start + warmup + duration)
+    run = _Run(request, start + warmup, start + warmup + duration, make_request)
     connections = []
     for _ in range(concurrency):
         _, protocol = await loop.create_connection(lambda: _Connection(run), host, port)

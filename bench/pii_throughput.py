@@ -1,22 +1,27 @@
 """Throughput with the PII stage, at concurrency 32, every request a prompt never seen before.
 
-    .venv/bin/python -m bench.pii_throughput [--workers 0 2] [--duration 10]
+    .venv/bin/python -m bench.pii_throughput [--workers 0 2] [--duration 10] [--output-scan both]
 
-Starts the cloud stand-in (bench/serve_standin.py) and, for each `--workers` value, one gateway
-process (`python -m gateway serve`, the repo's policies/, the demo tenant: PII on, default
-redact) with GATEWAY_PII_WORKERS set. A closed loop of 32 keep-alive connections (httpx) sends
-non-stream chat requests whose prompt carries a name, an e-mail and a phone number and a
-counter, so that the analysis cache never hits. Prints RPS and latency percentiles.
-The generator shares the machine's two cores with the gateway and the stand-in.
+Starts the cloud stand-in (bench/serve_standin.py --echo: it answers with the prompt it
+received, so the output scan has new text every time) and, for each `--workers` value (and with and
+without `checks.output.pii`), one gateway process (`python -m gateway serve`) with
+GATEWAY_PII_WORKERS set, on a generated policy folder: the repo's gateway.yaml and one tenant
+with the DESIGN example's PII policy (pseudonymize PERSON and EMAIL_ADDRESS, mask PHONE_NUMBER,
+default redact) and no rate limits. A closed loop of 32 keep-alive connections
+(bench/loadgen.py, raw asyncio) sends non-stream chat requests whose prompt carries two names,
+an e-mail and a phone number and a counter, so that the analysis cache never hits. Prints RPS and
+latency percentiles. The generator shares the machine's two cores with the gateway and stand-in.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import os
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -25,8 +30,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.loadgen import run_load
+
 ROOT = Path(__file__).resolve().parents[1]
-KEY = "demo-key-change-me"
+KEY = "bench-key"
 PROMPT = (
     "Hello, this is Jane Smith {n} from finance. Please write a short email to our customer Omar "
     "Haddad explaining that the refund for invoice {n} was sent. Reach me at jane{n}@example.com "
@@ -52,41 +59,27 @@ def wait_for(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(url: str, concurrency: int, duration: float, warmup: float) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    counter = 0
-    start = time.perf_counter()
-    measure_from, stop_at = start + warmup, start + warmup + duration
-
-    async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal counter, errors
-        while time.perf_counter() < stop_at:
-            counter += 1
-            body = {
-                "model": "gpt-4o",
-                "messages": [
-                    {"role": "user", "content": PROMPT.format(n=counter, phone=1000 + counter % 9000)}
-                ],
-            }
-            sent = time.perf_counter()
-            response = await client.post(url, json=body, headers={"authorization": f"Bearer {KEY}"})
-            if sent >= measure_from:
-                if response.status_code == 200:
-                    latencies.append(time.perf_counter() - sent)
-                else:
-                    errors += 1
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    latencies.sort()
-    return {
-        "rps": len(latencies) / duration,
-        "p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0,
-        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0,
-        "errors": errors,
+def write_policies(directory: Path, output_scan: bool) -> Path:
+    (directory / "tenants").mkdir(parents=True)
+    shutil.copy(ROOT / "policies" / "gateway.yaml", directory / "gateway.yaml")
+    tenant = {
+        "tenant": "bench",
+        "api_keys": [{"name": "bench", "sha256": hashlib.sha256(KEY.encode()).hexdigest()}],
+        "models": ["gpt-4o"],
+        "pii": {
+            "default_action": "redact",
+            "entities": {"PERSON": "pseudonymize", "EMAIL_ADDRESS": "pseudonymize", "PHONE_NUMBER": "mask"},
+        },
+        "routing": {"default": "cloud"},
+        "checks": {"output": {"pii": {"action": "redact"}}} if output_scan else {},
     }
+    (directory / "tenants" / "bench.yaml").write_text(json.dumps(tenant))  # JSON is YAML
+    return directory
+
+
+def body(n: int) -> bytes:
+    prompt = PROMPT.format(n=n, phone=1000 + n % 9000)
+    return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}).encode()
 
 
 def main() -> int:
@@ -97,18 +90,21 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--output-scan", choices=["on", "off", "both"], default="both")
     args = parser.parse_args()
+    scans = {"on": [True], "off": [False], "both": [False, True]}[args.output_scan]
     standin_port = free_port()
     standin = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "serve_standin.py"), "--port", str(standin_port)],
+        [sys.executable, str(ROOT / "bench" / "serve_standin.py"), "--port", str(standin_port), "--echo"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{standin_port}/v1/models")
-        for workers in args.workers:
+        for workers, output_scan in [(w, o) for w in args.workers for o in scans]:
             port = free_port()
             with tempfile.TemporaryDirectory() as tmp:
+                policies = write_policies(Path(tmp) / "policies", output_scan)
                 env = {
                     **os.environ,
                     "OPENAI_BASE_URL": f"http://127.0.0.1:{standin_port}/v1",
@@ -117,7 +113,7 @@ def main() -> int:
                 }
                 command = [
                     sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port),
-                    "--policies", str(ROOT / "policies"), "--database-url", f"sqlite:///{tmp}/audit.db",
+                    "--policies", str(policies), "--database-url", f"sqlite:///{tmp}/audit.db",
                 ]  # fmt: skip
                 gateway = subprocess.Popen(
                     command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -125,13 +121,17 @@ def main() -> int:
                 try:
                     wait_for(f"http://127.0.0.1:{port}/healthz")
                     url = f"http://127.0.0.1:{port}/v1/chat/completions"
-                    result = asyncio.run(load(url, args.concurrency, args.duration, args.warmup))
+                    result = asyncio.run(
+                        run_load(url, body(0), KEY, args.concurrency, args.duration, args.warmup, body)
+                    )
                 finally:
                     gateway.terminate()
                     gateway.wait(timeout=30)
+            latency: dict[str, float] = result["latency_ms"]  # type: ignore[assignment]
             print(
-                f"workers={workers} c={args.concurrency}: {result['rps']:.0f} RPS, "
-                f"p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, errors {result['errors']}"
+                f"workers={workers} output-scan={'on' if output_scan else 'off'} c={args.concurrency}: "
+                f"{result['rps']:.0f} RPS, p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
+                f"errors {result['errors']}, non-2xx {result['non_2xx']}"
             )
     finally:
         standin.terminate()

@@ -23,10 +23,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--echo", action="store_true", help="answer with the last user message")
     args = parser.parse_args()
     if not (args.host == "localhost" or args.host.startswith("127.")):
         parser.error("the stand-in listens on loopback only")
-    app = CloudStandIn()
+    app = CloudStandIn(echo=args.echo)
     app.received = collections.deque(maxlen=100)  # type: ignore[assignment]
     uvicorn.run(
         app,

@@ -8,6 +8,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -21,8 +22,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="SQLAlchemy URL [GATEWAY_DATABASE_URL]")
 
 
-def _settings(args: argparse.Namespace, **extra: object) -> Settings:
-    return Settings.from_env(None, policies_dir=args.policies_dir, database_url=args.database_url, **extra)
+def _settings(
+    args: argparse.Namespace, environ: dict[str, str] | None = None, **extra: object
+) -> Settings:
+    return Settings.from_env(environ, policies_dir=args.policies_dir, database_url=args.database_url, **extra)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -31,7 +34,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.app import create_app
     from gateway.db.engine import upgrade
 
-    settings = _settings(args, host=args.host, port=args.port)
+    # The server analyses PII in one worker process per core unless told otherwise: NER is
+    # CPU-bound, and on one thread it caps the gateway at what one core can analyse.
+    environ = {"GATEWAY_PII_WORKERS": str(os.cpu_count() or 1), **os.environ}
+    settings = _settings(args, environ, host=args.host, port=args.port)
     if not args.no_upgrade:
         upgrade(settings.database_url)
     app = create_app(settings)  # a broken policy raises PolicyError here: refuse to start

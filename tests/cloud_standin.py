@@ -16,8 +16,9 @@ Scope = dict[str, Any]
 
 
 class CloudStandIn:
-    def __init__(self, reply: str = "The capital of France is Paris.") -> None:
+    def __init__(self, reply: str = "The capital of France is Paris.", echo: bool = False) -> None:
         self.reply = reply
+        self.echo = echo  # answer with the last user message instead, as a model quoting it would
         self.received: list[dict[str, Any]] = []
         self.slow_seconds = 30.0
 
@@ -49,18 +50,23 @@ class CloudStandIn:
         if model == "fail-slow":
             await asyncio.sleep(self.slow_seconds)
         chat = path == "/chat/completions"
+        if self.echo and chat:
+            request["_reply"] = "You wrote: " + str(request["messages"][-1].get("content"))
         if request.get("stream"):
             await self._stream(send, request, chat)
         else:
             await _json(send, 200, self._completion(request, chat))
 
+    def _reply(self, request: dict[str, Any]) -> str:
+        return str(request.get("_reply", self.reply))
+
     def _completion(self, request: dict[str, Any], chat: bool) -> dict[str, Any]:
         choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None}
         if chat:
-            choice["message"] = {"role": "assistant", "content": self.reply, "refusal": None}
+            choice["message"] = {"role": "assistant", "content": self._reply(request), "refusal": None}
         else:
             choice["text"] = self.reply
-        words = len(self.reply.split())
+        words = len(self._reply(request).split())
         return {
             "id": "cmpl-standin",
             "object": "chat.completion" if chat else "text_completion",
@@ -78,7 +84,7 @@ class CloudStandIn:
                 "headers": [(b"content-type", b"text/event-stream")],
             }
         )
-        words = self.reply.split(" ")
+        words = self._reply(request).split(" ")
         for index, word in enumerate(words):
             piece = word if index == 0 else " " + word
             choice: dict[str, Any] = {"index": 0, "finish_reason": None}

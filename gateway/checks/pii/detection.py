@@ -19,6 +19,7 @@ import multiprocessing
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from gateway.checks.pii import worker
@@ -58,20 +59,23 @@ class Detection:
         self._cache: OrderedDict[_Key, tuple[Span, ...]] = OrderedDict()
         self._executor: Executor
         if settings.workers > 0:
-            factory = detector if not isinstance(detector, Detector) else type(detector)
-            # "spawn": forking a process that runs an event loop and threads is unsafe.
-            self._executor = ProcessPoolExecutor(
-                max_workers=settings.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=worker.start,
-                initargs=(factory,),
-            )
+            self._factory = detector if not isinstance(detector, Detector) else type(detector)
+            self._executor = self._new_pool()
             self._local: Detector | None = None
             self.version = worker.warm(self._executor, settings.workers)
         else:
             self._local = detector if isinstance(detector, Detector) else detector()
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pii")
             self.version = self._local.version
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # "spawn": forking a process that runs an event loop and threads is unsafe.
+        return ProcessPoolExecutor(
+            max_workers=self._settings.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker.start,
+            initargs=(self._factory,),
+        )
 
     async def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
         keys = [(scope, hashlib.blake2b(text.encode(), digest_size=16).digest()) for text in texts]
@@ -92,14 +96,22 @@ class Detection:
 
     async def _run(self, texts: list[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
         loop = asyncio.get_running_loop()
+        executor = self._executor
         if self._local is not None:
-            future = loop.run_in_executor(self._executor, self._local.detect, texts, scope)
+            future = loop.run_in_executor(executor, self._local.detect, texts, scope)
         else:
-            future = loop.run_in_executor(self._executor, worker.detect, texts, scope)
+            future = loop.run_in_executor(executor, worker.detect, texts, scope)
         try:
             return await asyncio.wait_for(future, self._settings.timeout_seconds)
         except TimeoutError:
             log.warning("PII detection exceeded its %.0f ms budget", self._settings.timeout_seconds * 1000)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): this request fails closed, and a new pool
+            # serves the next ones once its workers have loaded the model again.
+            if self._executor is executor:  # the first request to notice replaces it, once
+                log.error("a PII worker process died; starting a new pool")
+                executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_pool()
         except Exception as exc:  # the detector's own failure: its type only, never its message
             log.warning("PII detection failed: %s", type(exc).__name__)
         message = "PII detection is unavailable; the request was not sent."

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
+
 import pytest
 
 from gateway.checks.pii.detection import Detection, DetectionSettings
@@ -57,3 +61,20 @@ def test_settings_from_the_environment() -> None:
     )
     assert settings == DetectionSettings(workers=2, timeout_seconds=0.25, cache_entries=9)
     assert DetectionSettings.from_environ({}) == DetectionSettings()
+
+
+async def test_a_dead_worker_process_fails_closed_then_a_new_pool_serves() -> None:
+    values = {"Jane Smith": "PERSON"}
+    detection = Detection(
+        functools.partial(LiteralDetector, values), DetectionSettings(workers=1, timeout_seconds=20)
+    )
+    try:
+        assert await detection.detect(["Jane Smith called"], SCOPE) != [()]
+        for process in list(detection._executor._processes.values()):  # type: ignore[attr-defined]
+            os.kill(process.pid, signal.SIGKILL)
+        with pytest.raises(DetectorUnavailable):
+            await detection.detect(["Jane Smith wrote"], SCOPE)
+        (spans,) = await detection.detect(["Jane Smith again"], SCOPE)
+        assert [s.entity for s in spans] == ["PERSON"]
+    finally:
+        detection.close()
