@@ -22,9 +22,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="SQLAlchemy URL [GATEWAY_DATABASE_URL]")
 
 
-def _settings(
-    args: argparse.Namespace, environ: dict[str, str] | None = None, **extra: object
-) -> Settings:
+def _settings(args: argparse.Namespace, environ: dict[str, str] | None = None, **extra: object) -> Settings:
     return Settings.from_env(environ, policies_dir=args.policies_dir, database_url=args.database_url, **extra)
 
 

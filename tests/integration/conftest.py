@@ -17,6 +17,7 @@ from gateway.services import Services
 from gateway.settings import Settings
 from tests.cloud_standin import CloudStandIn
 from tests.databases import fresh_database
+from tests.integration.audit_support import use_audit_env
 from tests.policy_files import DEMO_KEY, write_policies
 from tests.servers import serve_in_thread
 
@@ -85,3 +86,14 @@ def gateway_on(
 ) -> Iterator[RunningGateway]:
     """The gateway on each database: SQLite and PostgreSQL."""
     yield from start_gateway(tmp_path, cloud, database_url, presidio)
+
+
+@pytest.fixture
+def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """An upgraded, empty audit database of each kind, with the audit keys of the tests set."""
+    upgrade(database_url)
+    use_audit_env(monkeypatch)
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from gateway.audit.chain import content_hash, link_hash
 from gateway.audit.checkpoint import sign_checkpoint
 from gateway.audit.keys import AuditKeys
 from gateway.audit.record import AuditRecord
-from gateway.db.engine import make_engine, upgrade
+from gateway.db.engine import make_engine
 from gateway.db.models import AuditCheckpointRow, AuditRecordRow
 from tests.integration.audit_support import (
     FOREIGN_SIGNING_KEY,
@@ -23,19 +22,8 @@ from tests.integration.audit_support import (
     cli,
     key_environ,
     record,
-    use_audit_env,
     write,
 )
-
-
-@pytest.fixture
-def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    upgrade(database_url)
-    use_audit_env(monkeypatch)
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from gateway.audit.record import AuditRecord
-from gateway.db.engine import make_engine, upgrade
-from tests.integration.audit_support import cli, record, use_audit_env, write
+from tests.integration.audit_support import cli, record, write
 
 SSN = {"check": "pii", "kind": "US_SSN", "count": 1}
 EMAIL = {"check": "pii", "kind": "EMAIL_ADDRESS", "action": "pseudonymize", "count": 2}
@@ -23,16 +21,6 @@ PII_FAILED = [{"check": "pii", "status": "failed", "detail": "TimeoutError"}]
 
 def at(month: int, day: int = 1) -> datetime:
     return datetime(2026, month, day, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    upgrade(database_url)
-    use_audit_env(monkeypatch)
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_url)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

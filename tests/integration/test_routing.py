@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import openai
 import pytest
 
+from gateway.exchange import Completion, JsonObject
+from gateway.providers.base import ProviderCall
+from gateway.providers.fake import FakeProvider
 from tests.integration.conftest import Cloud, RunningGateway
 from tests.integration.test_completions import QUESTION, records
 from tests.integration.test_policy_reload import wait_for
@@ -82,3 +87,31 @@ def test_rate_limit_is_429_with_retry_after(gateway: RunningGateway) -> None:
         client.chat.completions.create(model="gpt-4o", messages=QUESTION)
     assert int(caught.value.response.headers["retry-after"]) > 0
     assert [r.status_code for r in records(gateway)] == [200, 429]
+
+
+class BrokenProvider(FakeProvider):
+    """A provider with a bug: it raises what no provider should let escape."""
+
+    async def complete(self, call: ProviderCall) -> Completion:
+        raise RuntimeError("bug with a secret 078-05-1120 in its message")
+
+    async def stream(self, call: ProviderCall) -> AsyncIterator[JsonObject]:
+        yield {"choices": [{"index": 0, "delta": {"content": "Hel"}}]}
+        raise RuntimeError("bug with a secret 078-05-1120 in its message")
+
+
+def test_a_bug_is_a_plain_500_and_still_one_audit_record(gateway: RunningGateway) -> None:
+    config = gateway.services.policies.current.gateway.providers["openai"]
+    gateway.services.providers.install("openai", config, BrokenProvider())
+    with pytest.raises(openai.InternalServerError) as caught:
+        gateway.client(STRICT_KEY).chat.completions.create(model="gpt-4o", messages=QUESTION)
+    assert caught.value.status_code == 500 and "078-05-1120" not in str(caught.value.body)
+    stream = gateway.client(STRICT_KEY).chat.completions.create(
+        model="gpt-4o", messages=QUESTION, stream=True
+    )
+    with pytest.raises(openai.APIError) as mid_stream:
+        list(stream)
+    assert "078-05-1120" not in str(mid_stream.value)
+    first, second = records(gateway)
+    assert (first.status_code, first.outcome, first.error_code) == (500, "error", "internal_error")
+    assert (second.status_code, second.outcome, second.error_code) == (200, "error", "internal_error")
