@@ -58,7 +58,8 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
             first, rest = await _open_stream(services, trail)
             return Answer(trail.route, chunks=_finish_stream(services, trail, guard, first, rest))
         completion = await guard.on_completion(await _complete(services, trail))
-        trail.usage, trail.answer_text = completion.usage, guard.redacted_answer()
+        trail.usage = completion.usage
+        trail.answered(guard)
         services.limits.spend(policy.tenant, completion.usage.total, policy.limits)
     except Exception as raised:
         error = as_gateway_error(raised)
@@ -190,7 +191,7 @@ async def _finish_stream(
     finally:
         if not trail.usage.completion_tokens:
             trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk
-        trail.answer_text = guard.redacted_answer()
+        trail.answered(guard)
         if trail.policy is not None:
             services.limits.spend(trail.policy.tenant, trail.usage.total, trail.policy.limits)
         record = trail.record(*outcome)

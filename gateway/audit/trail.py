@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from gateway.audit.record import AuditRecord
 from gateway.checks.base import BlockedByCheck, Finding, InputScan
+from gateway.checks.output import OutputGuard
 from gateway.errors import GatewayError, PolicyViolation
 from gateway.exchange import CompletionRequest, Usage, prompt_text
 from gateway.policy.schema import TenantPolicy
@@ -32,6 +33,11 @@ class Trail:
     usage: Usage = field(default_factory=Usage)
     blocked_findings: tuple[Finding, ...] = ()
     answer_text: str | None = None  # set only by an output stage that redacted it
+    output_findings: tuple[Finding, ...] = ()
+
+    def answered(self, guard: OutputGuard) -> None:
+        """What the output stage learnt of the answer: its audit copy and what it found."""
+        self.answer_text, self.output_findings = guard.redacted_answer(), guard.findings()
 
     def record(self, status_code: int, outcome: str, error_code: str | None = None) -> AuditRecord:
         scan, route = self.scan, self.route
@@ -60,7 +66,7 @@ class Trail:
             latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
             findings=[
                 {"check": f.check, "kind": f.kind, "action": f.action, "count": f.count}
-                for f in (*(scan.findings if scan else ()), *self.blocked_findings)
+                for f in (*(scan.findings if scan else ()), *self.blocked_findings, *self.output_findings)
             ],
             checks=[
                 {"check": o.check, "status": o.status, "detail": o.detail}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gateway.checks.base import Finding
 from gateway.exchange import Completion, JsonObject
 
 
@@ -26,6 +27,10 @@ class OutputGuard(Protocol):
         """The answer as it may be audited (redacted), or None when it was not scanned."""
         ...
 
+    def findings(self) -> tuple[Finding, ...]:
+        """What the output scan found that the model produced: types and counts, no values."""
+        ...
+
 
 class PassThrough:
     async def on_completion(self, completion: Completion) -> Completion:
@@ -39,3 +44,6 @@ class PassThrough:
 
     def redacted_answer(self) -> str | None:
         return None
+
+    def findings(self) -> tuple[Finding, ...]:
+        return ()

@@ -223,6 +223,8 @@ def test_model_produced_pii_is_redacted_but_the_callers_own_values_are_not(stage
     assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == expected
     for record in stage.records:
         assert record.response_content is not None and "Maria" not in record.response_content
+        produced = {(f["kind"], f["count"]) for f in record.findings if f["check"] == "output_pii"}
+        assert produced == {("PERSON", 1), ("EMAIL_ADDRESS", 1)}  # not the caller's own name
 
 
 def test_text_completions_prompt_list_tool_arguments_and_names(stage: Stage) -> None:

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.checks.base import InputScan, Restoration
+from gateway.checks.base import Finding, InputScan, Restoration
 from gateway.checks.output import OutputGuard, PassThrough
 from gateway.checks.pii.actions import resolve
 from gateway.checks.pii.check import DETECTOR_UNAVAILABLE
@@ -44,7 +44,7 @@ class AnswerScanner:
     def __init__(self, detection: Detection, scope: DetectionScope, action: CheckAction, supplied: str):
         self._detection = detection
         self._scope = scope
-        self._action = action
+        self._action = self.action = action
         self._supplied = supplied
         self.counts: Counter[str] = Counter()
 
@@ -215,6 +215,14 @@ class PiiGuard:
         if self._channels:
             return "\n".join("".join(channel.audit) for channel in self._channels.values())
         return "\n".join(self._audit)
+
+    def findings(self) -> tuple[Finding, ...]:
+        if self._scanner is None:
+            return ()
+        action = self._scanner.action
+        return tuple(
+            Finding("output_pii", kind, action, n) for kind, n in sorted(self._scanner.counts.items())
+        )
 
     def _channel(self, index: int) -> _Channel:
         if index not in self._channels:
