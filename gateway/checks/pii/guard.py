@@ -129,6 +129,23 @@ class _Channel:
     segmenter: Segmenter = field(default_factory=Segmenter)
     audit: list[str] = field(default_factory=list)
     pieces: Pieces = field(default_factory=list)
+    # Streamed tool-call arguments, per call index: restored like text, never scanned (they go
+    # to the caller's own code, which gets back the values it sent).
+    arguments: dict[int, StreamRestorer] = field(default_factory=dict)
+
+    def feed_arguments(self, choice: JsonObject) -> None:
+        for call in (choice.get("delta") or {}).get("tool_calls") or ():
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(function.get("arguments"), str):
+                index = int(call.get("index") or 0)
+                restorer = self.arguments.setdefault(index, self.restorer.restorer.stream())
+                function["arguments"] = restorer.feed(function["arguments"])
+
+    def flush_arguments(self) -> list[JsonObject]:
+        """Tool-call deltas for argument tails still held (a token cut off at the end)."""
+        tails = [(index, restorer.flush()) for index, restorer in sorted(self.arguments.items())]
+        self.arguments = {}
+        return [{"index": index, "function": {"arguments": tail}} for index, tail in tails if tail]
 
     async def feed(self, piece: str) -> str:
         if self.scanner is None:
@@ -194,8 +211,11 @@ class PiiGuard:
             channel = self._channel(int(choice.get("index") or 0))
             piece = _text_of(self._endpoint, choice)
             out = await channel.feed(piece) if isinstance(piece, str) and piece else ""
+            channel.feed_arguments(choice)
             if choice.get("finish_reason"):
                 out += await channel.flush()
+                if tails := channel.flush_arguments():
+                    choice.setdefault("delta", {}).setdefault("tool_calls", []).extend(tails)
             if isinstance(piece, str) or out:
                 _set_text(self._endpoint, choice, out)
             keep = keep or bool(out) or _carries_more(self._endpoint, choice)
@@ -207,6 +227,11 @@ class PiiGuard:
             rest = await channel.flush()
             if rest and self._template is not None:
                 out.append(_chunk_like(self._template, self._endpoint, index, rest))
+            tails = channel.flush_arguments()
+            if tails and self._template is not None:
+                held = _chunk_like(self._template, self._endpoint, index, "")
+                held["choices"][0]["delta"] = {"tool_calls": tails}
+                out.append(held)
         return out
 
     def redacted_answer(self) -> str | None:

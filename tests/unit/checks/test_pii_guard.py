@@ -130,3 +130,26 @@ async def test_the_restored_answer_is_not_analysed_again_next_turn(streamed: boo
     assert detector.texts_seen == seen  # served from what the guard already knew
     found = {(FOR_CALLER[s.start : s.end], s.entity) for s in spans}
     assert found == {("Jane Smith", "PERSON")} and len(spans) == 2  # restored + the caller's own
+
+
+def tool_chunk(index: int, arguments: str, finish: str | None = None) -> dict[str, object]:
+    call = {"index": index, "function": {"arguments": arguments}}
+    return {"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": finish}]}
+
+
+async def test_streamed_tool_call_arguments_are_restored_across_chunks() -> None:
+    guard = guard_for(tenant(output=None), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    pieces = ['{"to": "<PER', 'SON_1>", "cc": "<PERSON_1', '>"}']
+    out = []
+    for piece in pieces:
+        for sent in await guard.on_chunk(tool_chunk(0, piece)):
+            out.append(sent["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"])  # type: ignore[index]
+    assert "".join(out) == '{"to": "Jane Smith", "cc": "Jane Smith"}'
+
+
+async def test_a_tool_call_token_cut_off_at_the_end_is_sent_as_it_was() -> None:
+    guard = guard_for(tenant(output=None), scan(), Detection(LiteralDetector(MODEL_VALUES)))
+    first = await guard.on_chunk(tool_chunk(0, '{"to": "<PERS'))
+    assert first[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] == '{"to": "'  # type: ignore[index]
+    (rest,) = await guard.finish()
+    assert rest["choices"][0]["delta"]["tool_calls"] == [{"index": 0, "function": {"arguments": "<PERS"}}]
