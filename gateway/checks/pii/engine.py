@@ -23,6 +23,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from gateway.checks.pii.detector import Detector, Span
 from gateway.checks.pii.names import PersonNameRecognizer, load_first_names
@@ -78,10 +79,16 @@ class NerOnlyEngine(SpacyNlpEngine):  # type: ignore[misc]
 
     def artifacts(self, text: str, with_ner: bool) -> NlpArtifacts:
         nlp = self._language
-        doc = nlp(text) if with_ner else nlp.make_doc(text)
+        return self.artifacts_of(nlp(text) if with_ner else nlp.make_doc(text))
+
+    def artifacts_of(self, doc: Doc) -> NlpArtifacts:
         for token in doc:
             token.lemma_ = token.lower_  # see the module docstring: context words need "lemmas"
         return self._doc_to_nlp_artifact(doc, "en")
+
+    def docs(self, texts: Sequence[str]) -> list[Doc]:
+        """NER over many texts at once: about half the cost per text of one call each."""
+        return list(self._language.pipe(texts, batch_size=64))
 
     def stop_words(self) -> set[str]:
         return set(self._language.Defaults.stop_words)
@@ -133,18 +140,42 @@ class PresidioDetector(Detector):
         wanted = [e for e in scope.entities if e in self._supported or e in customs]
         return [self._one(text, scope, wanted, custom) for text in texts]
 
+    def detect_many(
+        self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
+    ) -> list[list[tuple[Span, ...]]]:
+        # NER runs once over every text of the batch that needs it; the recognizers then run
+        # per text with that text's own scope.
+        needing = [text for texts, scope in jobs if scope.needs_ner for text in texts if text.strip()]
+        docs = dict(zip(needing, self._engine.docs(needing), strict=True)) if len(needing) > 1 else {}
+        results = []
+        for texts, scope in jobs:
+            custom = self._custom_recognizers(scope)
+            customs = {c.entity for c in scope.custom}
+            wanted = [e for e in scope.entities if e in self._supported or e in customs]
+            results.append([self._one(text, scope, wanted, custom, docs.get(text)) for text in texts])
+        return results
+
     def _one(
-        self, text: str, scope: DetectionScope, wanted: list[str], custom: list[EntityRecognizer]
+        self,
+        text: str,
+        scope: DetectionScope,
+        wanted: list[str],
+        custom: list[EntityRecognizer],
+        doc: Doc | None = None,
     ) -> tuple[Span, ...]:
         if not text.strip() or not wanted:
             return ()
+        if doc is not None and scope.needs_ner:
+            artifacts = self._engine.artifacts_of(doc)
+        else:
+            artifacts = self._engine.artifacts(text, with_ner=scope.needs_ner)
         results = self._analyzer.analyze(
             text=text,
             language="en",
             entities=wanted,
             score_threshold=scope.threshold,
             ad_hoc_recognizers=custom or None,
-            nlp_artifacts=self._engine.artifacts(text, with_ner=scope.needs_ner),
+            nlp_artifacts=artifacts,
         )
         customs = {c.entity for c in scope.custom}
         return tuple(

@@ -27,6 +27,10 @@ def detect(texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]
     return _state["detector"].detect(texts, scope)
 
 
+def detect_many(jobs: Sequence[tuple[Sequence[str], DetectionScope]]) -> list[list[tuple[Span, ...]]]:
+    return _state["detector"].detect_many(jobs)
+
+
 def version() -> str:
     return _state["detector"].version
 

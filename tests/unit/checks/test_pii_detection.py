@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import signal
+import time
+from collections.abc import Sequence
 
 import pytest
 
 from gateway.checks.pii.detection import Detection, DetectionSettings
-from gateway.checks.pii.scope import scope_of
+from gateway.checks.pii.detector import Span
+from gateway.checks.pii.scope import DetectionScope, scope_of
 from gateway.errors import DetectorUnavailable
 from gateway.policy.schema import PiiPolicy
 from tests.unit.checks.fakes import FailingDetector, LiteralDetector, SlowDetector
@@ -78,3 +82,30 @@ async def test_a_dead_worker_process_fails_closed_then_a_new_pool_serves() -> No
         assert [s.entity for s in spans] == ["PERSON"]
     finally:
         detection.close()
+
+
+class BatchRecorder(LiteralDetector):
+    """Records the size of every batch it is given, and takes a moment over each."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.batches: list[int] = []
+
+    def detect_many(
+        self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
+    ) -> list[list[tuple[Span, ...]]]:
+        self.batches.append(len(jobs))
+        time.sleep(0.05)
+        return super().detect_many(jobs)
+
+
+async def test_requests_that_wait_are_analysed_together_and_each_gets_its_own_spans() -> None:
+    detector = BatchRecorder({"Jane Smith": "PERSON", "jane@x.example": "EMAIL_ADDRESS"})
+    detection = Detection(detector)
+    texts = [f"note {n}: " + ("Jane Smith" if n % 2 else "jane@x.example") for n in range(10)]
+    results = await asyncio.gather(*(detection.detect([text], SCOPE) for text in texts))
+    assert detector.batches == [1, 9]  # the first went alone; the rest waited for it, together
+    for n, (spans,) in enumerate(results):
+        assert [s.entity for s in spans] == ["PERSON" if n % 2 else "EMAIL_ADDRESS"]
+        assert texts[n][spans[0].start : spans[0].end] in ("Jane Smith", "jane@x.example")
+    detection.close()

@@ -76,3 +76,18 @@ def test_ordinary_prompts_stay_untouched(presidio: PresidioDetector) -> None:
         "The Rose Garden is open in June.",
     ]:
         assert found(presidio, text) == {}, text
+
+
+def test_a_batch_finds_what_each_text_alone_finds(presidio: PresidioDetector) -> None:
+    texts = [
+        "Hello, this is Maria Gonzalez, call me on +1 415 555 0199.",
+        "Send it to omar.haddad@example.com and card 4111 1111 1111 1111.",
+        "Nothing personal here at all.",
+    ]
+    default = scope_of(PiiPolicy())
+    allowing = scope_of(PiiPolicy(allow=["Maria Gonzalez"]))
+    jobs = [(texts, default), (texts[:1], allowing)]
+    assert presidio.detect_many(jobs) == [
+        presidio.detect(texts, default),
+        presidio.detect(texts[:1], allowing),
+    ]
