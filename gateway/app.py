@@ -25,6 +25,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         services.audit.start()
+        await asyncio.to_thread(services.load_spend)
         watcher = asyncio.create_task(services.policies.watch(settings.policy_reload_seconds))
         try:
             yield

@@ -19,7 +19,7 @@ from gateway.errors import GatewayError, UpstreamError
 from gateway.exchange import Completion, Endpoint, JsonObject
 from gateway.parse import parse_request
 from gateway.policy.loader import PolicySet
-from gateway.policy.schema import TenantPolicy
+from gateway.policy.schema import Price, TenantPolicy
 from gateway.providers.base import ProviderCall
 from gateway.routing import Route, decide, fallback_route
 from gateway.services import Services
@@ -60,7 +60,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
         completion = await guard.on_completion(await _complete(services, trail))
         trail.usage = completion.usage
         trail.answered(guard)
-        services.limits.spend(policy.tenant, completion.usage.total, policy.limits)
+        services.limits.spend(policy.tenant, completion.usage, _price(services, trail), policy.limits)
     except Exception as raised:
         error = as_gateway_error(raised)
         error.route = trail.route.location if trail.route else None
@@ -100,6 +100,12 @@ def _identify(services: Services, inbound: Inbound, trail: Trail) -> tuple[Polic
     trail.policy = policy = policies.tenants[trail.caller.tenant]
     trail.policy_version = policies.version
     return policies, policy
+
+
+def _price(services: Services, trail: Trail) -> Price:
+    """The catalogue price of the model that answered (a model gone since is free)."""
+    entry = services.policies.current.gateway.models.get(trail.route.model) if trail.route else None
+    return entry.price if entry is not None else Price()
 
 
 def _fingerprint(authorization: str | None) -> str | None:
@@ -193,7 +199,9 @@ async def _finish_stream(
             trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk
         trail.answered(guard)
         if trail.policy is not None:
-            services.limits.spend(trail.policy.tenant, trail.usage.total, trail.policy.limits)
+            services.limits.spend(
+                trail.policy.tenant, trail.usage, _price(services, trail), trail.policy.limits
+            )
         record = trail.record(*outcome)
         if outcome[1] == "client_disconnected":
             services.spawn(services.conclude(record))  # nobody is left to wait for it

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from gateway.audit.record import AuditRecord
+from gateway.audit.spend import month_to_date_spend
 from gateway.audit.writer import AuditWriter
 from gateway.checks.base import InputScan
 from gateway.checks.output import OutputGuard
@@ -19,12 +22,14 @@ from gateway.checks.pii.guard import guard_for
 from gateway.checks.pii.hashing import Hasher
 from gateway.checks.pii.images import ImageCheck, local_model_reads_images
 from gateway.checks.registry import CheckRegistry
-from gateway.limits import RateLimiter
+from gateway.limits import TenantLimits
 from gateway.policy.schema import TenantPolicy
 from gateway.policy.store import PolicyStore
 from gateway.providers.registry import ProviderRegistry
 from gateway.settings import Settings
 from gateway.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
 
 
 def input_checks(
@@ -45,7 +50,7 @@ class Services:
     providers: ProviderRegistry
     audit: AuditWriter
     telemetry: Telemetry = field(default_factory=Telemetry)
-    limits: RateLimiter = field(default_factory=RateLimiter)
+    limits: TenantLimits = field(default_factory=TenantLimits)
     detection: Detection | None = None  # the PII detector, shared by the input and output stages
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -68,6 +73,17 @@ class Services:
 
     def output_guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
         return guard_for(policy, scan, self.detection)
+
+    def load_spend(self) -> None:
+        """This month's spend so far, from the audit log, so budgets survive a restart."""
+        try:
+            spent = month_to_date_spend(
+                self.audit.engine, self.policies.current.gateway.models, datetime.now(UTC)
+            )
+        except Exception as exc:  # budgets then count from zero; the type says why
+            log.error("could not read this month's spend from the audit log: %s", type(exc).__name__)
+            return
+        self.limits.budget.preload(spent)
 
     async def conclude(self, record: AuditRecord) -> None:
         """The request's last step: its audit record, committed, and its telemetry."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,9 +59,17 @@ def sqlite_url(tmp_path: Path) -> Iterator[str]:
 
 
 def start_gateway(
-    tmp_path: Path, cloud: Cloud, database_url: str, detector: Detector, **settings_overrides: object
+    tmp_path: Path,
+    cloud: Cloud,
+    database_url: str,
+    detector: Detector,
+    prepare: Callable[[Path], None] | None = None,
+    **settings_overrides: object,
 ) -> Iterator[RunningGateway]:
+    """`prepare(policies_dir)` may edit the written policies before the gateway reads them."""
     policies_dir = write_policies(tmp_path / "policies", cloud.url, timeout_seconds=2.0)
+    if prepare is not None:
+        prepare(policies_dir)
     upgrade(database_url)
     settings = Settings.from_env(
         {},

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import openai
 import pytest
+import yaml
 
+from gateway.checks.pii.detector import Detector
 from gateway.exchange import Completion, JsonObject
 from gateway.providers.base import ProviderCall
 from gateway.providers.fake import FakeProvider
-from tests.integration.conftest import Cloud, RunningGateway
+from tests.integration.conftest import Cloud, RunningGateway, start_gateway
 from tests.integration.test_completions import QUESTION, records
 from tests.integration.test_policy_reload import wait_for
 from tests.policy_files import LOCAL_KEY, STRICT_KEY
@@ -115,3 +118,27 @@ def test_a_bug_is_a_plain_500_and_still_one_audit_record(gateway: RunningGateway
     first, second = records(gateway)
     assert (first.status_code, first.outcome, first.error_code) == (500, "error", "internal_error")
     assert (second.status_code, second.outcome, second.error_code) == (200, "error", "internal_error")
+
+
+def test_monthly_budget_is_enforced_and_survives_a_restart(
+    tmp_path: Path, cloud: Cloud, sqlite_url: str, presidio: Detector
+) -> None:
+    # gpt-4o at 10 USD per 1k tokens in and out: the stand-in's 12 + 6 tokens cost 0.18 USD.
+    def priced(directory: Path) -> None:
+        gateway_yaml = directory / "gateway.yaml"
+        config = yaml.safe_load(gateway_yaml.read_text())
+        config["models"]["gpt-4o"]["price"] = {"input_per_1k": 10, "output_per_1k": 10}
+        gateway_yaml.write_text(yaml.safe_dump(config))
+        demo = directory / "tenants" / "demo.yaml"
+        demo.write_text(demo.read_text() + "limits:\n  monthly_budget_usd: 0.3\n")
+
+    for running in start_gateway(tmp_path, cloud, sqlite_url, presidio, prepare=priced):
+        client = running.client()
+        client.chat.completions.create(model="gpt-4o", messages=QUESTION)  # 0.18 of 0.30
+        client.chat.completions.create(model="gpt-4o", messages=QUESTION)  # 0.36: now over
+        with pytest.raises(openai.RateLimitError) as caught:
+            client.chat.completions.create(model="gpt-4o", messages=QUESTION)
+        assert caught.value.body["code"] == "budget_exceeded"  # type: ignore[index]
+    for restarted in start_gateway(tmp_path, cloud, sqlite_url, presidio, prepare=priced):
+        with pytest.raises(openai.RateLimitError):  # the spend was read back from the audit log
+            restarted.client().chat.completions.create(model="gpt-4o", messages=QUESTION)
