@@ -17,13 +17,18 @@ import asyncio
 import contextlib
 import json
 import signal
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 try:
     import uvloop
 except ImportError:
     uvloop = None  # type: ignore[assignment]
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.cloud_standin import stream_chunks
 
 REPLY = "The capital of France is Paris."
 CREATED = int(time.time())
@@ -61,34 +66,8 @@ def _completion(model: str, chat: bool) -> dict[str, Any]:
 
 
 def _stream(model: str, chat: bool, include_usage: bool) -> bytes:
-    events: list[bytes] = []
-    words = REPLY.split(" ")
-    for index, word in enumerate(words):
-        piece = word if index == 0 else " " + word
-        choice: dict[str, Any] = {"index": 0, "finish_reason": None}
-        if chat:
-            choice["delta"] = {"content": piece} if index else {"role": "assistant", "content": piece}
-        else:
-            choice["text"] = piece
-        chunk: dict[str, Any] = {
-            "id": "cmpl-mock",
-            "object": "chat.completion.chunk" if chat else "text_completion",
-            "created": CREATED,
-            "model": model,
-            "choices": [choice],
-        }
-        events.append(b"data: " + _dumps(chunk) + b"\n\n")
-    if include_usage:
-        usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
-        chunk = {
-            "id": "cmpl-mock",
-            "object": "chat.completion.chunk",
-            "created": CREATED,
-            "model": model,
-            "choices": [],
-            "usage": usage,
-        }
-        events.append(b"data: " + _dumps(chunk) + b"\n\n")
+    chunks = stream_chunks(REPLY, model, chat, include_usage, chunk_id="cmpl-mock")
+    events = [b"data: " + _dumps(chunk) + b"\n\n" for chunk in chunks]
     events.append(b"data: [DONE]\n\n")
     body = b"".join(b"%x\r\n%s\r\n" % (len(event), event) for event in events) + b"0\r\n\r\n"
     head = (

@@ -84,34 +84,43 @@ class CloudStandIn:
                 "headers": [(b"content-type", b"text/event-stream")],
             }
         )
-        words = self._reply(request).split(" ")
-        for index, word in enumerate(words):
-            piece = word if index == 0 else " " + word
-            choice: dict[str, Any] = {"index": 0, "finish_reason": None}
-            if chat:
-                choice["delta"] = {"content": piece} if index else {"role": "assistant", "content": piece}
-            else:
-                choice["text"] = piece
-            chunk = {
-                "id": "cmpl-standin",
-                "object": "chat.completion.chunk" if chat else "text_completion",
-                "created": int(time.time()),
-                "model": request.get("model"),
-                "choices": [choice],
-            }
+        include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        for chunk in stream_chunks(self._reply(request), request.get("model"), chat, include_usage):
             await send({"type": "http.response.body", "body": _event(chunk), "more_body": True})
-        if (request.get("stream_options") or {}).get("include_usage"):
-            usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
-            chunk = {
-                "id": "cmpl-standin",
-                "object": "chat.completion.chunk",
-                "created": int(time.time()),
-                "model": request.get("model"),
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+
+
+def stream_chunks(
+    reply: str, model: Any, chat: bool, include_usage: bool, chunk_id: str = "cmpl-standin"
+) -> list[dict[str, Any]]:
+    """The chunks an OpenAI stream of `reply` is made of: a word each, then usage if asked."""
+    words = reply.split(" ")
+    created = int(time.time())
+    kind = "chat.completion.chunk" if chat else "text_completion"
+    chunks: list[dict[str, Any]] = []
+    for index, word in enumerate(words):
+        piece = word if index == 0 else " " + word
+        choice: dict[str, Any] = {"index": 0, "finish_reason": None}
+        if chat:
+            choice["delta"] = {"content": piece} if index else {"role": "assistant", "content": piece}
+        else:
+            choice["text"] = piece
+        chunks.append(
+            {"id": chunk_id, "object": kind, "created": created, "model": model, "choices": [choice]}
+        )
+    if include_usage:
+        usage = {"prompt_tokens": 12, "completion_tokens": len(words), "total_tokens": 12 + len(words)}
+        chunks.append(
+            {
+                "id": chunk_id,
+                "object": kind,
+                "created": created,
+                "model": model,
                 "choices": [],
                 "usage": usage,
             }
-            await send({"type": "http.response.body", "body": _event(chunk), "more_body": True})
-        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
+        )
+    return chunks
 
 
 def _event(chunk: dict[str, Any]) -> bytes:
