@@ -10,6 +10,8 @@ import asyncio
 import importlib.util
 import os
 import threading
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -113,7 +115,7 @@ class LlamaCppProvider:
 
     async def stream(self, call: ProviderCall) -> AsyncIterator[JsonObject]:
         loop = asyncio.get_running_loop()
-        chunks: asyncio.Queue[object] = asyncio.Queue()
+        handoff = _Handoff(loop)
         cancelled = threading.Event()
 
         def produce() -> None:
@@ -122,17 +124,17 @@ class LlamaCppProvider:
             try:
                 generator: Iterator[JsonObject] = self._run(call, True)
                 for chunk in generator:
-                    loop.call_soon_threadsafe(chunks.put_nowait, chunk)
+                    handoff.put(chunk)
                     if cancelled.is_set():  # the caller went away: stop generating
                         break
             except BaseException as exc:  # handed to the consumer, raised there
-                loop.call_soon_threadsafe(chunks.put_nowait, exc)
+                handoff.put(exc, now=True)
             finally:
-                loop.call_soon_threadsafe(chunks.put_nowait, _END)
+                handoff.put(_END, now=True)
 
         self._submit(produce)
         try:
-            while (item := await chunks.get()) is not _END:
+            while (item := await handoff.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
                 yield item  # type: ignore[misc]
@@ -141,3 +143,33 @@ class LlamaCppProvider:
 
     async def aclose(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
+
+
+class _Handoff:
+    """Tokens from the worker thread to the event loop, waking the loop at most every
+    `WAKE_INTERVAL` seconds (the first token and the end at once). Each wake-up costs the loop
+    more CPU than the token it carries, and that CPU is taken from llama.cpp's own threads on
+    the same cores; a token waits at most the interval plus one token's time."""
+
+    WAKE_INTERVAL = 0.010
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[object] = deque()
+        self._ready = asyncio.Event()
+        self._last_wake = 0.0
+
+    def put(self, item: object, now: bool = False) -> None:  # on the worker thread
+        self._items.append(item)
+        moment = time.monotonic()
+        if now or moment - self._last_wake >= self.WAKE_INTERVAL:
+            self._last_wake = moment
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def get(self) -> object:  # on the event loop
+        while not self._items:
+            self._ready.clear()
+            if self._items:  # arrived between the check and the clear
+                break
+            await self._ready.wait()
+        return self._items.popleft()
