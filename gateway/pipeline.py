@@ -60,7 +60,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
         completion = await guard.on_completion(await _complete(services, trail))
         trail.usage = completion.usage
         trail.answered(guard)
-        services.limits.spend(policy.tenant, completion.usage, _price(services, trail), policy.limits)
+        _spend(services, trail)
     except Exception as raised:
         error = as_gateway_error(raised)
         error.route = trail.route.location if trail.route else None
@@ -102,10 +102,14 @@ def _identify(services: Services, inbound: Inbound, trail: Trail) -> tuple[Polic
     return policies, policy
 
 
-def _price(services: Services, trail: Trail) -> Price:
-    """The catalogue price of the model that answered (a model gone since is free)."""
+def _spend(services: Services, trail: Trail) -> None:
+    """Count the answer's tokens and cost against the tenant's limits, at the catalogue price
+    of the model that answered (a model gone from the catalogue since is free)."""
+    if trail.policy is None:
+        return
     entry = services.policies.current.gateway.models.get(trail.route.model) if trail.route else None
-    return entry.price if entry is not None else Price()
+    price = entry.price if entry is not None else Price()
+    services.limits.spend(trail.policy.tenant, trail.usage, price, trail.policy.limits)
 
 
 def _fingerprint(authorization: str | None) -> str | None:
@@ -198,10 +202,7 @@ async def _finish_stream(
         if not trail.usage.completion_tokens:
             trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk
         trail.answered(guard)
-        if trail.policy is not None:
-            services.limits.spend(
-                trail.policy.tenant, trail.usage, _price(services, trail), trail.policy.limits
-            )
+        _spend(services, trail)
         record = trail.record(*outcome)
         if outcome[1] == "client_disconnected":
             services.spawn(services.conclude(record))  # nobody is left to wait for it

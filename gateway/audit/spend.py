@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
 from gateway.db.models import AuditRecordRow
 from gateway.exchange import Usage
-from gateway.limits.budget import cost_usd
+from gateway.limits.budget import cost_usd, month_start
 from gateway.policy.schema import ModelEntry
 
 
 def month_to_date_spend(engine: Engine, models: Mapping[str, ModelEntry], now: datetime) -> dict[str, float]:
-    start = datetime(now.year, now.month, 1, tzinfo=UTC)
+    start = month_start(now)
     row = AuditRecordRow
     query = (
         select(row.tenant, row.model_served, func.sum(row.prompt_tokens), func.sum(row.completion_tokens))

@@ -27,6 +27,11 @@ def month_of(moment: datetime) -> tuple[int, int]:
     return moment.year, moment.month
 
 
+def month_start(moment: datetime) -> datetime:
+    """The start of `moment`'s UTC calendar month: what a monthly budget counts from."""
+    return datetime(moment.year, moment.month, 1, tzinfo=UTC)
+
+
 class BudgetLedger:
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._clock = clock

@@ -91,7 +91,7 @@ class Detection:
         )
 
     async def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
-        keys = [(scope, hashlib.blake2b(text.encode(), digest_size=16).digest()) for text in texts]
+        keys = [_cache_key(scope, text) for text in texts]
         found: dict[int, tuple[Span, ...]] = {}
         missing: list[int] = []
         for index, key in enumerate(keys):
@@ -160,7 +160,7 @@ class Detection:
     def remember(self, text: str, scope: DetectionScope, spans: tuple[Span, ...]) -> None:
         """Cache spans the gateway already knows for `text` (an answer it restored, which the
         caller will send back as history next turn), so that text is not analysed again."""
-        self._remember((scope, hashlib.blake2b(text.encode(), digest_size=16).digest()), spans)
+        self._remember(_cache_key(scope, text), spans)
 
     def _remember(self, key: _Key, spans: tuple[Span, ...]) -> None:
         self._cache[key] = spans
@@ -171,3 +171,8 @@ class Detection:
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._local is not None:
             self._local.close()
+
+
+def _cache_key(scope: DetectionScope, text: str) -> _Key:
+    # A digest, not the text: the cache keeps no personal data beyond span offsets.
+    return scope, hashlib.blake2b(text.encode(), digest_size=16).digest()
