@@ -1,5 +1,6 @@
 """The reviewers' page in a real headless Chromium (Debian's, driven by Playwright's Python
-client): sign in, filter the list, open a record. Skips when /usr/bin/chromium is absent."""
+client): sign in, filter the list, open a record. Skips when /usr/bin/chromium is absent
+(fails under CI=true)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+from playwright import sync_api
 
 from gateway.app import create_app
 from gateway.db.engine import make_engine, upgrade
@@ -18,6 +20,7 @@ from gateway.settings import Settings
 from tests.integration.audit_support import key_environ, record, write
 from tests.policy_files import sha, write_policies
 from tests.servers import serve_in_thread
+from tests.services import require
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -25,11 +28,11 @@ if TYPE_CHECKING:
 CHROMIUM = Path("/usr/bin/chromium")
 REVIEWER_KEY = "gwr-browser-test-reviewer"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() or shutil.which("chromium") is None,
-    reason="needs Debian's chromium at /usr/bin/chromium",
-)
-sync_api = pytest.importorskip("playwright.sync_api")
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    present = CHROMIUM.exists() and shutil.which("chromium") is not None
+    require(present, "Debian's chromium at /usr/bin/chromium")
 
 
 @pytest.fixture

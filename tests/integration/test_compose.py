@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.services import require
+
 ROOT = Path(__file__).parents[2]
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is not installed")
 @pytest.mark.parametrize("files", [["docker-compose.yml"], ["docker-compose.yml", "docker-compose.gpu.yml"]])
 def test_compose_config_is_valid(files: list[str]) -> None:
+    require(shutil.which("docker-compose") is not None, "docker-compose")
     args = [arg for name in files for arg in ("-f", str(ROOT / name))]
     result = subprocess.run(
         ["docker-compose", *args, "config"], capture_output=True, text=True, timeout=60, cwd=ROOT
