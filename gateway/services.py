@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def input_checks(
-    settings: Settings, policies: PolicyStore, detector: Detector | None = None
+    settings: Settings, policies: PolicyStore, detector: Detector | Callable[[], Detector] | None = None
 ) -> tuple[CheckRegistry, Detection]:
     """The input stage as the gateway runs it (also used by `gateway policy test`)."""
     detection = Detection(detector or PresidioDetector, DetectionSettings.from_environ(settings.environ))
@@ -55,10 +55,11 @@ class Services:
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
-    def build(cls, settings: Settings, detector: Detector | None = None) -> Services:
+    def build(cls, settings: Settings, detector: Detector | Callable[[], Detector] | None = None) -> Services:
         """`detector`: a ready PII detector to share (tests build one per session; it takes a
-        second to load). Without one, Presidio is loaded here, once, or in each worker process
-        when `GATEWAY_PII_WORKERS` > 0."""
+        second to load), or a picklable factory that each worker process calls when
+        `GATEWAY_PII_WORKERS` > 0. Without one, Presidio is loaded here, once, or in each
+        worker process."""
         policies = PolicyStore(settings.policies_dir, settings.environ)
         checks, detection = input_checks(settings, policies, detector)
         return cls(

@@ -7,12 +7,14 @@ Presidio detector is loaded once per session and shared by every gateway started
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import openai
 import pytest
@@ -30,7 +32,7 @@ from gateway.settings import Settings
 from tests.cloud_standin import CloudStandIn
 from tests.policy_files import sha
 from tests.servers import serve_in_thread
-from tests.unit.checks.fakes import FailingDetector, SlowDetector
+from tests.unit.checks.fakes import DyingDetector, FailingDetector, SlowDetector
 
 KEY = "test-key-privacy"
 FALLBACK_KEY = "test-key-privacy-fallback"
@@ -127,7 +129,10 @@ def standin() -> Iterator[tuple[str, CloudStandIn]]:
 
 
 def start(
-    tmp_path: Path, standin: tuple[str, CloudStandIn], detector: Detector, **env: str
+    tmp_path: Path,
+    standin: tuple[str, CloudStandIn],
+    detector: Detector | Callable[[], Detector],
+    **env: str,
 ) -> Iterator[Stage]:
     cloud_url, cloud = standin
     cloud.received.clear()
@@ -177,6 +182,27 @@ def stage(tmp_path: Path, standin: Any, presidio: PresidioDetector) -> Iterator[
     yield from start(tmp_path, standin, presidio)
 
 
+@pytest.fixture(scope="module")
+def worker_stage(tmp_path_factory: pytest.TempPathFactory, standin: Any) -> Iterator[Stage]:
+    """The production path: `gateway serve` detects in worker processes (one here), each
+    loading Presidio itself. Shared by the tests of this module: a worker takes seconds to load."""
+    yield from start(tmp_path_factory.mktemp("workers"), standin, PresidioDetector, GATEWAY_PII_WORKERS="1")
+
+
+@pytest.fixture(params=["thread", "workers"])
+def any_stage(request: pytest.FixtureRequest, tmp_path: Path, standin: Any) -> Iterator[Stage]:
+    """The leak and restore tests run both ways: detection on a thread, and in worker processes."""
+    if request.param == "thread":
+        yield from start(tmp_path, standin, request.getfixturevalue("presidio"))
+        return
+    stage: Stage = request.getfixturevalue("worker_stage")
+    stage.cloud.received.clear()
+    stage.cloud.reply = "The capital of France is Paris."
+    stage.onprem.calls.clear()
+    stage.records.clear()
+    yield stage
+
+
 def sent_to(app: CloudStandIn | FakeProvider) -> str:
     return repr(app.received if isinstance(app, CloudStandIn) else [call.body for call in app.calls])
 
@@ -184,7 +210,8 @@ def sent_to(app: CloudStandIn | FakeProvider) -> str:
 # --- rewriting and restoring ------------------------------------------------------------------
 
 
-def test_pseudonyms_go_out_and_come_back(stage: Stage) -> None:
+def test_pseudonyms_go_out_and_come_back(any_stage: Stage) -> None:
+    stage = any_stage
     stage.cloud.reply = "Hello <PERSON_1>, I wrote to <EMAIL_ADDRESS_1>. <PERSON_9> is unknown."
     messages = [{"role": "system", "content": f"You help {NAME}."}, {"role": "user", "content": PROMPT}]
     raw = stage.client().chat.completions.with_raw_response.create(model="gpt-4o", messages=messages)
@@ -200,7 +227,8 @@ def test_pseudonyms_go_out_and_come_back(stage: Stage) -> None:
     assert answer == f"Hello {NAME}, I wrote to {EMAIL}. <PERSON_9> is unknown."
 
 
-def test_stream_restores_tokens_split_across_chunks(stage: Stage) -> None:
+def test_stream_restores_tokens_split_across_chunks(any_stage: Stage) -> None:
+    stage = any_stage
     stage.cloud.reply = "Hello <PERSON_1>, I wrote to <EMAIL_ADDRESS_1> today."
     stream = stage.client().chat.completions.create(
         model="gpt-4o", messages=[{"role": "user", "content": PROMPT}], stream=True
@@ -267,7 +295,8 @@ def test_hash_tokens_are_stable_per_tenant_and_differ_between_tenants(stage: Sta
 # --- routing by sensitivity -----------------------------------------------------------------
 
 
-def test_local_only_entity_keeps_the_request_on_the_premises(stage: Stage) -> None:
+def test_local_only_entity_keeps_the_request_on_the_premises(any_stage: Stage) -> None:
+    stage = any_stage
     for stream in (False, True):
         raw = stage.client().chat.completions.with_raw_response.create(
             model="gpt-4o",
@@ -281,7 +310,8 @@ def test_local_only_entity_keeps_the_request_on_the_premises(stage: Stage) -> No
     assert stage.records[-1].route_reasons == ["pii:CREDIT_CARD"]
 
 
-def test_block_is_403_naming_the_type_never_the_value(stage: Stage) -> None:
+def test_block_is_403_naming_the_type_never_the_value(any_stage: Stage) -> None:
+    stage = any_stage
     for stream in (False, True):
         with pytest.raises(openai.PermissionDeniedError) as caught:
             stage.client().chat.completions.create(
@@ -294,6 +324,64 @@ def test_block_is_403_naming_the_type_never_the_value(stage: Stage) -> None:
     record = stage.records[-1]
     assert (record.status_code, record.outcome) == (403, "blocked")
     assert record.findings == [{"check": "pii", "kind": "US_SSN", "action": "block", "count": 1}]
+
+
+# --- evasion: normalisation tricks and values split across messages ------------------------
+
+EVADED_SSNS = [
+    "536-22\u200b-8127",
+    "536-22\u200d-8127",
+    "536\u00ad-22-8127",
+    "536\u201322\u20138127",
+    "\uff15\uff13\uff16\uff0d\uff12\uff12\uff0d\uff18\uff11\uff12\uff17",
+    "536 22 8127",
+    "536.22.8127",
+]
+EVADED_EMAILS = [
+    "john.smith\u200b@example.com",
+    "john.smith\uff20example.com",
+    "john.smith[at]example[dot]com",
+    "john.smith at example dot com",
+    "john.smith (at) example (dot) com",
+]
+
+
+def test_ssn_evasions_are_blocked(any_stage: Stage) -> None:
+    for ssn in EVADED_SSNS:
+        with pytest.raises(openai.PermissionDeniedError) as caught:
+            any_stage.client().chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": f"My SSN is {ssn}, file it"}]
+            )
+        assert caught.value.body["param"] == "pii:US_SSN", ssn  # type: ignore[index]
+    assert any_stage.cloud.received == [] and any_stage.onprem.calls == []
+
+
+def test_email_evasions_are_pseudonymised_and_restored(any_stage: Stage) -> None:
+    any_stage.cloud.reply = "I will write to <EMAIL_ADDRESS_1>."
+    for email in EVADED_EMAILS:
+        completion = any_stage.client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": f"Please email {email} today"}]
+        )
+        sent = any_stage.cloud.received[-1]["messages"][0]["content"]
+        assert sent == "Please email <EMAIL_ADDRESS_1> today", email  # every original character replaced
+        assert completion.choices[0].message.content == f"I will write to {email}."  # as the caller wrote it
+    for leaked in ("john", "smith", "example"):
+        assert leaked not in sent_to(any_stage.cloud)
+
+
+def test_cards_hidden_or_split_stay_on_the_premises(any_stage: Stage) -> None:
+    conversations = [
+        ["card 4111\u200b1111 1111 1111 is mine"],
+        ["my card is 4111 1111", "1111 1111, can you check it?"],
+        ["card 4111\u20131111\u20131111\u20131111"],
+    ]
+    for contents in conversations:
+        raw = any_stage.client().chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=[{"role": "user", "content": c} for c in contents]
+        )
+        assert raw.headers["x-gateway-route"] == "local", contents
+    assert any_stage.cloud.received == []
+    assert all(r.route_reasons == ["pii:CREDIT_CARD"] for r in any_stage.records)
 
 
 IMAGE = [
@@ -319,11 +407,21 @@ def test_images_follow_routing_images(stage: Stage) -> None:
 # --- fail closed ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("detector", [FailingDetector(), SlowDetector(2.0)], ids=["raises", "too-slow"])
+@pytest.mark.parametrize(
+    ("detector", "workers"),
+    [
+        (FailingDetector(), "0"),
+        (SlowDetector(2.0), "0"),
+        (FailingDetector, "1"),
+        (functools.partial(SlowDetector, 2.0), "1"),
+    ],
+    ids=["raises", "too-slow", "raises-in-a-worker", "too-slow-in-a-worker"],
+)
 def test_detector_down_never_sends_unscanned_text_to_the_cloud(
-    tmp_path: Path, standin: Any, detector: Detector
+    tmp_path: Path, standin: Any, detector: Detector | Callable[[], Detector], workers: str
 ) -> None:
-    for stage in start(tmp_path, standin, detector, GATEWAY_PII_TIMEOUT_MS="300"):
+    env = {"GATEWAY_PII_TIMEOUT_MS": "300", "GATEWAY_PII_WORKERS": workers}
+    for stage in start(tmp_path, standin, detector, **env):
         for stream in (False, True):
             with pytest.raises(openai.InternalServerError) as caught:
                 stage.client().chat.completions.create(
@@ -338,6 +436,32 @@ def test_detector_down_never_sends_unscanned_text_to_the_cloud(
         assert raw.headers["x-gateway-route"] == "local"
         assert stage.records[-1].route_reasons == ["pii:detector_unavailable"]
         assert stage.cloud.received == []
+
+
+def test_a_worker_that_dies_mid_analysis_fails_closed_and_the_next_request_is_served(
+    tmp_path: Path, standin: Any
+) -> None:
+    env = {"GATEWAY_PII_TIMEOUT_MS": "20000", "GATEWAY_PII_WORKERS": "1"}
+    for stage in start(tmp_path, standin, DyingDetector, **env):
+        with pytest.raises(openai.InternalServerError) as caught:
+            stage.client().chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": f"{NAME} says: die now"}]
+            )
+        assert caught.value.status_code == 503 and NAME not in str(caught.value.body)
+        raw = stage.client(FALLBACK_KEY).chat.completions.with_raw_response.create(
+            model="gpt-4o", messages=[{"role": "user", "content": f"{NAME} says: die now"}]
+        )
+        assert raw.headers["x-gateway-route"] == "local"  # the tenant allows a local answer
+        assert stage.cloud.received == []
+        stage.client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "Hello"}]
+        )
+        assert len(stage.cloud.received) == 1  # a new worker serves what comes next
+        assert [r.status_code for r in stage.records] == [503, 200, 200]
+        refused, kept_local, _ = stage.records
+        assert (refused.outcome, refused.error_code) == ("error", "pii_detection_unavailable")
+        assert kept_local.route_reasons == ["pii:detector_unavailable"]
+        assert kept_local.checks == [{"check": "pii", "status": "failed", "detail": ANY}]
 
 
 # --- audit ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """`PiiCheck`: the input check that finds PII in every text of a request and applies the policy.
 
-    texts of the body -> detection (cached, off-loop, time-boxed) -> block? -> actions per span
+    texts of the body -> detection (cached, off-loop, time-boxed; values split across two texts
+      too) -> block? -> actions per span
       -> rewritten body + audit form + findings + must-stay-local reasons + pseudonym table
 
 Fail closed: when detection is unavailable the request is kept on the local model if the
@@ -21,6 +22,7 @@ from gateway.checks.pii.detector import Span
 from gateway.checks.pii.fields import rewrite, texts_of
 from gateway.checks.pii.hashing import Hasher
 from gateway.checks.pii.scope import actions_of, scope_of
+from gateway.checks.pii.seams import across_seams
 from gateway.errors import DetectorUnavailable
 from gateway.exchange import prompt_text
 from gateway.policy.schema import PiiAction, TenantPolicy
@@ -42,8 +44,10 @@ class PiiCheck:
         request = scan.request
         texts = texts_of(request.endpoint, request.body)
         actions = actions_of(policy.pii)
+        scope = scope_of(policy.pii)
         try:
-            found = await self._detection.detect(texts, scope_of(policy.pii))
+            found = await self._detection.detect(texts, scope)
+            found = await across_seams(self._detection.detect, texts, scope, found)
         except DetectorUnavailable:
             if policy.routing.fallback != "local" and policy.routing.residency != "local":
                 raise

