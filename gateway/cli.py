@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -27,31 +26,18 @@ def _settings(args: argparse.Namespace, environ: dict[str, str] | None = None, *
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from gateway.app import create_app
     from gateway.db.engine import upgrade
+    from gateway.server import run
 
-    # The server analyses PII in one worker process per core unless told otherwise: NER is
-    # CPU-bound, and on one thread it caps the gateway at what one core can analyse.
-    environ = {"GATEWAY_PII_WORKERS": str(os.cpu_count() or 1), **os.environ}
-    settings = _settings(args, environ, host=args.host, port=args.port)
+    workers = args.workers or int(os.environ.get("GATEWAY_WORKERS", "1"))
+    # The server analyses PII in worker processes, one per core shared by the server processes,
+    # unless told otherwise: NER is CPU-bound, and on one thread it caps what one core analyses.
+    pii_workers = max(1, (os.cpu_count() or 1) // max(1, workers))
+    environ = {"GATEWAY_PII_WORKERS": str(pii_workers), **os.environ}
+    settings = _settings(args, environ, host=args.host, port=args.port, workers=args.workers)
     if not args.no_upgrade:
-        upgrade(settings.database_url)
-    app = create_app(settings)  # a broken policy raises PolicyError here: refuse to start
-    # The models and policies loaded at start live as long as the process: keep them out of the
-    # garbage collector's full passes, which otherwise pause every request for 60-100 ms.
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,  # access logs would hold URLs and nothing we need; audit has the rest
-        loop="uvloop",
-        http="httptools",
-    )
+        upgrade(settings.database_url)  # once, before any worker starts
+    run(settings)
     return 0
 
 
@@ -162,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = command("serve", cmd_serve, help="run the gateway")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes on this machine [GATEWAY_WORKERS]")
     serve.add_argument("--no-upgrade", action="store_true", help="do not run migrations on start")
 
     db = command("db", cmd_db, help="database migrations")

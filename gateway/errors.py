@@ -9,7 +9,8 @@
     ├── RateLimited                    429 rate_limit_exceeded + Retry-After
     ├── ServiceUnavailable             503 + Retry-After (the gateway itself cannot serve)
     │   ├── LocalModelBusy             503 local_model_busy
-    │   └── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
+    │   ├── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
+    │   └── LimitsUnavailable          503 limits_unavailable (a budget that cannot be checked)
     ├── UpstreamError                  502 upstream_error
     │   └── UpstreamTimeout            504 upstream_timeout
     └── PolicyError                    (not HTTP) a policy file is invalid: file, line, key path
@@ -92,6 +93,10 @@ class LocalModelBusy(ServiceUnavailable):
 
 class DetectorUnavailable(ServiceUnavailable):
     code = "pii_detection_unavailable"
+
+
+class LimitsUnavailable(ServiceUnavailable):
+    code = "limits_unavailable"
 
 
 class UpstreamError(GatewayError):

@@ -48,7 +48,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
     trail = Trail(inbound.request_id, inbound.endpoint)
     try:
         policies, policy = _identify(services, inbound, trail)
-        services.limits.admit(policy.tenant, policy.limits)
+        await services.limits.admit(policy.tenant, policy.limits)
         trail.request = request = parse_request(inbound.endpoint, await inbound.read_body())
         trail.model_known = request.model in policies.gateway.models
         trail.scan = await services.checks.scan_input(policy, request)

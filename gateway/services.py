@@ -22,7 +22,7 @@ from gateway.checks.pii.guard import guard_for
 from gateway.checks.pii.hashing import Hasher
 from gateway.checks.pii.images import ImageCheck, local_model_reads_images
 from gateway.checks.registry import CheckRegistry
-from gateway.limits import TenantLimits
+from gateway.limits import ProcessLimits, TenantLimits, limits_for
 from gateway.policy.schema import TenantPolicy
 from gateway.policy.store import PolicyStore
 from gateway.providers.registry import ProviderRegistry
@@ -50,7 +50,7 @@ class Services:
     providers: ProviderRegistry
     audit: AuditWriter
     telemetry: Telemetry = field(default_factory=Telemetry)
-    limits: TenantLimits = field(default_factory=TenantLimits)
+    limits: TenantLimits = field(default_factory=ProcessLimits)
     detection: Detection | None = None  # the PII detector, shared by the input and output stages
     background: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -62,29 +62,24 @@ class Services:
         worker process."""
         policies = PolicyStore(settings.policies_dir, settings.environ)
         checks, detection = input_checks(settings, policies, detector)
+        audit = AuditWriter.from_settings(settings)
+
+        def month_spend() -> dict[str, float]:
+            return month_to_date_spend(audit.engine, policies.current.gateway.models, datetime.now(UTC))
+
         return cls(
             settings=settings,
             policies=policies,
             checks=checks,
             detection=detection,
             providers=ProviderRegistry(settings),
-            audit=AuditWriter.from_settings(settings),
+            audit=audit,
             telemetry=Telemetry.from_environment(settings.environ),
+            limits=limits_for(settings, month_spend),
         )
 
     def output_guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
         return guard_for(policy, scan, self.detection)
-
-    def load_spend(self) -> None:
-        """This month's spend so far, from the audit log, so budgets survive a restart."""
-        try:
-            spent = month_to_date_spend(
-                self.audit.engine, self.policies.current.gateway.models, datetime.now(UTC)
-            )
-        except Exception as exc:  # budgets then count from zero; the type says why
-            log.error("could not read this month's spend from the audit log: %s", type(exc).__name__)
-            return
-        self.limits.budget.preload(spent)
 
     async def conclude(self, record: AuditRecord) -> None:
         """The request's last step: its audit record, committed, and its telemetry."""
@@ -101,6 +96,7 @@ class Services:
         if self.background:
             await asyncio.gather(*self.background, return_exceptions=True)
         await self.providers.aclose()
+        await self.limits.aclose()
         if self.detection is not None:
             self.detection.close()
         await asyncio.to_thread(self.audit.stop)

@@ -22,6 +22,8 @@ class Settings:
     policy_reload_seconds: float = 2.0
     upstream_timeout_seconds: float = 60.0
     local_queue_size: int = 8
+    workers: int = 1  # server processes on this machine (`serve --workers`)
+    redis_url: str | None = None  # shared limits and budgets; None = counted per process
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -38,6 +40,8 @@ class Settings:
                 env.get("GATEWAY_UPSTREAM_TIMEOUT", cls.upstream_timeout_seconds)
             ),
             "local_queue_size": int(env.get("GATEWAY_LOCAL_QUEUE_SIZE", cls.local_queue_size)),
+            "workers": int(env.get("GATEWAY_WORKERS", cls.workers)),
+            "redis_url": env.get("GATEWAY_REDIS_URL") or None,
             "environ": env,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})

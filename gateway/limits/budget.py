@@ -4,7 +4,8 @@ Cost = tokens times the served model's catalogue price (`price.input_per_1k`, `o
 local model costs nothing unless priced). The month is the UTC calendar month. At start the
 ledger is filled from the audit log's month-to-date token counts, so a restart forgets nothing;
 after that each process adds what it serves. Several processes each see their own spend plus the
-start-up total, so with N workers a tenant can overshoot by what the others served since start.
+start-up total, so with N workers a tenant can overshoot by what the others served since start,
+unless the spend is shared through Redis (`limits/shared.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ def cost_usd(usage: Usage, price: Price) -> float:
 
 def month_of(moment: datetime) -> tuple[int, int]:
     return moment.year, moment.month
+
+
+def seconds_until_next_month(now: datetime) -> int:
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return max(1, int((datetime(year, month, 1, tzinfo=UTC) - now).total_seconds()))
 
 
 def month_start(moment: datetime) -> datetime:
@@ -51,7 +57,7 @@ class BudgetLedger:
             raise RateLimited(
                 "Monthly budget reached.",
                 code="budget_exceeded",
-                retry_after_seconds=self._until_next_month(),
+                retry_after_seconds=seconds_until_next_month(self._clock()),
             )
 
     def add(self, tenant: str, usd: float) -> None:
@@ -67,8 +73,3 @@ class BudgetLedger:
         month = month_of(self._clock())
         if month != self._month:
             self._month, self._spent = month, {}
-
-    def _until_next_month(self) -> int:
-        now = self._clock()
-        year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-        return max(1, int((datetime(year, month, 1, tzinfo=UTC) - now).total_seconds()))

@@ -1,4 +1,5 @@
-"""Sliding one-minute windows of requests and tokens per tenant, in this process.
+"""Sliding one-minute windows of requests and tokens per tenant, in this process (`limits/shared.py`
+shares them across processes through Redis).
 
 Per process on purpose: it needs no shared store and errs towards letting a burst through
 when several workers serve one tenant (each enforces the whole limit). Tokens are counted when

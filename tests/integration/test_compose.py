@@ -1,4 +1,4 @@
-"""The compose files are valid, and the gateway in them points at its PostgreSQL."""
+"""The compose files are valid, and the gateway in them points at its PostgreSQL and Redis."""
 
 from __future__ import annotations
 
@@ -26,5 +26,8 @@ def test_compose_config_is_valid(files: list[str]) -> None:
     gateway = config["services"]["gateway"]
     assert "postgres" in gateway["depends_on"]
     assert gateway["environment"]["GATEWAY_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "redis" in gateway["depends_on"]
+    assert gateway["environment"]["GATEWAY_REDIS_URL"] == "redis://redis:6379/0"
+    assert config["services"]["otel-collector"]["profiles"] == ["otel"]  # optional: not started by default
     if "docker-compose.gpu.yml" in files:
         assert gateway["build"]["args"]["CMAKE_ARGS"] == "-DGGML_CUDA=on"

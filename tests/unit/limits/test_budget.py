@@ -8,7 +8,7 @@ import pytest
 
 from gateway.errors import RateLimited
 from gateway.exchange import Usage
-from gateway.limits import BudgetLedger, TenantLimits
+from gateway.limits import BudgetLedger, ProcessLimits
 from gateway.limits.budget import cost_usd
 from gateway.policy.schema import Limits, Price
 
@@ -42,9 +42,17 @@ def test_over_budget_is_429_until_the_month_ends() -> None:
     assert ledger.spent("acme") == 0
 
 
-def test_a_refused_request_takes_no_place_in_the_rate_window() -> None:
+async def test_a_refused_request_takes_no_place_in_the_rate_window() -> None:
     limits = Limits(monthly_budget_usd=0.0, requests_per_minute=1)
-    stage = TenantLimits()
+    stage = ProcessLimits()
     with pytest.raises(RateLimited, match="budget"):
-        stage.admit("acme", limits)
-    stage.admit("acme", Limits(requests_per_minute=1))  # the window is still empty
+        await stage.admit("acme", limits)
+    await stage.admit("acme", Limits(requests_per_minute=1))  # the window is still empty
+
+
+async def test_the_budget_starts_from_the_month_spend() -> None:
+    stage = ProcessLimits(month_spend=lambda: {"acme": 5.0})
+    await stage.start()
+    with pytest.raises(RateLimited, match="budget"):
+        await stage.admit("acme", Limits(monthly_budget_usd=5.0))
+    await stage.admit("acme", Limits(monthly_budget_usd=5.01))
