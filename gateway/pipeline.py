@@ -23,6 +23,7 @@ from gateway.policy.schema import Price, TenantPolicy
 from gateway.providers.base import ProviderCall
 from gateway.routing import Route, decide, fallback_route
 from gateway.services import Services
+from gateway.telemetry.spans import stage
 from gateway.tenancy.keys import bearer_key, key_fingerprint
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def as_gateway_error(raised: Exception) -> GatewayError:
     return GatewayError("Internal error.")
 
 
+@stage("tenancy")  # and policy: who calls, under which policy version
 def _identify(services: Services, inbound: Inbound, trail: Trail) -> tuple[PolicySet, TenantPolicy]:
     """Tenancy and policy: who is calling, and which policy version applies to this request."""
     trail.key_fingerprint = _fingerprint(inbound.authorization)

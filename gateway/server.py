@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import gc
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 
 from gateway.settings import Settings
+from gateway.telemetry.prometheus import MULTIPROCESS_ENV
 
 
 def run(settings: Settings) -> None:
@@ -26,10 +31,11 @@ def run(settings: Settings) -> None:
     from gateway.policy.loader import load_policies
 
     load_policies(settings.policies_dir, settings.environ)  # a broken policy refuses to start
-    os.environ.update(worker_environ(settings))
-    uvicorn.run(
-        "gateway.server:worker_app", factory=True, workers=settings.workers, **_server_options(settings)
-    )
+    with _metrics_directory() as directory:
+        os.environ.update({**worker_environ(settings), MULTIPROCESS_ENV: directory})
+        uvicorn.run(
+            "gateway.server:worker_app", factory=True, workers=settings.workers, **_server_options(settings)
+        )
 
 
 def worker_environ(settings: Settings) -> dict[str, str]:
@@ -58,6 +64,21 @@ def ready_app(settings: Settings) -> Litestar:
     gc.collect()
     gc.freeze()
     return app
+
+
+@contextmanager
+def _metrics_directory() -> Iterator[str]:
+    """Where the workers keep their Prometheus values: the operator's `PROMETHEUS_MULTIPROC_DIR`
+    (emptied: values of a previous run would be counted again), or a fresh one for this run."""
+    if given := os.environ.get(MULTIPROCESS_ENV):
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as fresh:
+        yield fresh
 
 
 def _server_options(settings: Settings) -> dict[str, Any]:

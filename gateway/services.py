@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,12 +23,16 @@ from gateway.checks.pii.guard import guard_for
 from gateway.checks.pii.hashing import Hasher
 from gateway.checks.pii.images import ImageCheck, local_model_reads_images
 from gateway.checks.registry import CheckRegistry
+from gateway.exchange import Usage
 from gateway.limits import ProcessLimits, TenantLimits, limits_for
+from gateway.limits.budget import cost_usd
 from gateway.policy.schema import TenantPolicy
 from gateway.policy.store import PolicyStore
 from gateway.providers.registry import ProviderRegistry
 from gateway.settings import Settings
 from gateway.telemetry import Telemetry
+from gateway.telemetry.guard import TracedGuard
+from gateway.telemetry.spans import stage
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +84,22 @@ class Services:
         )
 
     def output_guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
-        return guard_for(policy, scan, self.detection)
+        return TracedGuard(guard_for(policy, scan, self.detection))  # the output stage's span
 
     async def conclude(self, record: AuditRecord) -> None:
         """The request's last step: its audit record, committed, and its telemetry."""
-        self.telemetry.observe(record)
-        await self.audit.write(record)
+        started = time.perf_counter()
+        try:
+            with stage("audit_write"):
+                await self.audit.write(record)
+        finally:
+            self.telemetry.observe_audit_write(time.perf_counter() - started)
+            self.telemetry.observe(record, self._cost(record))
+
+    def _cost(self, record: AuditRecord) -> float:
+        entry = self.policies.current.gateway.models.get(record.model_served or "")
+        usage = Usage(record.prompt_tokens, record.completion_tokens)
+        return cost_usd(usage, entry.price) if entry is not None else 0.0
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run a coroutine to completion even though nobody awaits it (kept referenced)."""
@@ -100,3 +115,4 @@ class Services:
         if self.detection is not None:
             self.detection.close()
         await asyncio.to_thread(self.audit.stop)
+        await asyncio.to_thread(self.telemetry.shutdown)  # flush the last spans and metrics

@@ -18,7 +18,9 @@ from gateway.pipeline import Answer, Inbound, handle, list_models
 from gateway.services import Services
 
 
-def _inbound(request: Request, endpoint: Endpoint | Literal["models"]) -> Inbound:
+def _inbound(request: Request, services: Services, endpoint: Endpoint | Literal["models"]) -> Inbound:
+    services.telemetry.begin(endpoint, request.headers)  # this request's trace, until its audit record
+
     async def read_body() -> bytes:
         try:
             return await request.body()
@@ -37,7 +39,7 @@ def _inbound(request: Request, endpoint: Endpoint | Literal["models"]) -> Inboun
 
 async def _serve(request: Request, services: Services, endpoint: Endpoint) -> Response[bytes] | Stream:
     try:
-        answer = await handle(services, _inbound(request, endpoint))
+        answer = await handle(services, _inbound(request, services, endpoint))
     except GatewayError as error:
         return gateway_error_response(error)  # type: ignore[return-value]
     return _respond(answer)
@@ -71,7 +73,7 @@ async def completions(request: Request, services: Services) -> Response[bytes] |
 @get("/v1/models")
 async def models(request: Request, services: Services) -> Response[bytes]:
     try:
-        listed = await list_models(services, _inbound(request, "models"))
+        listed = await list_models(services, _inbound(request, services, "models"))
     except GatewayError as error:
         return gateway_error_response(error)  # type: ignore[return-value]
     data = [{"id": name, "object": "model", "created": 0, "owned_by": "gateway"} for name in listed]

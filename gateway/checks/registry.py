@@ -13,6 +13,7 @@ from typing import Protocol
 from gateway.checks.base import InputScan
 from gateway.exchange import CompletionRequest
 from gateway.policy.schema import TenantPolicy
+from gateway.telemetry.spans import stage
 
 
 class InputCheck(Protocol):
@@ -31,5 +32,6 @@ class CheckRegistry:
         scan = InputScan(request=request)
         for check in self.input_checks:
             if check.enabled(policy):
-                scan = await check.scan(policy, scan)
+                with stage(f"check.{check.name}"):  # a span and a latency series per check
+                    scan = await check.scan(policy, scan)
         return scan

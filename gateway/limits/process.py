@@ -16,6 +16,7 @@ from gateway.exchange import Usage
 from gateway.limits.budget import BudgetLedger, cost_usd
 from gateway.limits.window import RateLimiter
 from gateway.policy.schema import Limits, Price
+from gateway.telemetry.spans import stage
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class ProcessLimits:
         self.budget.preload(spent)
 
     async def admit(self, tenant: str, limits: Limits) -> None:
-        self.admit_now(tenant, limits)
+        with stage("limits"):
+            self.admit_now(tenant, limits)
 
     def admit_now(self, tenant: str, limits: Limits) -> None:
         self.budget.check(tenant, limits)  # first: a refused request takes no place in the window

@@ -37,6 +37,7 @@ from gateway.exchange import Usage
 from gateway.limits.budget import cost_usd, month_of, seconds_until_next_month
 from gateway.limits.window import RateLimiter
 from gateway.policy.schema import Limits, Price
+from gateway.telemetry.spans import stage
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,10 @@ class SharedLimits:
         return None  # budgets are seeded on first use, by whichever process gets there first
 
     async def admit(self, tenant: str, limits: Limits) -> None:
+        with stage("limits"):
+            await self._admit_tenant(tenant, limits)
+
+    async def _admit_tenant(self, tenant: str, limits: Limits) -> None:
         if (limits.requests_per_minute, limits.tokens_per_minute, limits.monthly_budget_usd) == (None,) * 3:
             return
         month = month_of(self._clock())

@@ -12,6 +12,7 @@ from gateway.providers.fake import FakeProvider
 from gateway.providers.llama_cpp_local import LlamaCppProvider, resolve_model_path
 from gateway.providers.openai_cloud import OpenAICloudProvider
 from gateway.settings import Settings
+from gateway.telemetry.provider import TracedProvider
 
 
 class ProviderRegistry:
@@ -22,11 +23,10 @@ class ProviderRegistry:
     def get(self, gateway: GatewayConfig, name: str) -> Provider:
         config = gateway.providers[name]
         built = self._built.get(name)
-        if built is not None and built[0] == config:
-            return built[1]
-        provider = self._build(config)
-        self._built[name] = (config, provider)
-        return provider
+        if built is None or built[0] != config:
+            built = (config, self._build(config))
+            self._built[name] = built
+        return TracedProvider(built[1], name, config.type)  # the provider call's span
 
     def install(self, name: str, config: ProviderConfig, provider: Provider) -> None:
         """Use a ready-made provider for `name` (tests inject fakes and failing providers)."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gateway.checks.base import InputScan
 from gateway.errors import ModelNotFound
 from gateway.policy.schema import GatewayConfig, Location, TenantPolicy
+from gateway.telemetry.spans import stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ def _to(gateway: GatewayConfig, model: str, reasons: tuple[str, ...]) -> Route:
     return Route(location, model, entry.provider, entry.upstream_model or model, reasons)
 
 
+@stage("routing")
 def decide(gateway: GatewayConfig, policy: TenantPolicy, model: str, scan: InputScan) -> Route:
     allowed_model(gateway, policy, model)
     entry = gateway.models[model]

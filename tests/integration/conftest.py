@@ -64,15 +64,17 @@ def start_gateway(
     database_url: str,
     detector: Detector,
     prepare: Callable[[Path], None] | None = None,
+    environ: dict[str, str] | None = None,
     **settings_overrides: object,
 ) -> Iterator[RunningGateway]:
-    """`prepare(policies_dir)` may edit the written policies before the gateway reads them."""
+    """`prepare(policies_dir)` may edit the written policies before the gateway reads them;
+    `environ` is the environment its settings read (empty by default)."""
     policies_dir = write_policies(tmp_path / "policies", cloud.url, timeout_seconds=2.0)
     if prepare is not None:
         prepare(policies_dir)
     upgrade(database_url)
     settings = Settings.from_env(
-        {},
+        environ or {},
         policies_dir=policies_dir,
         database_url=database_url,
         policy_reload_seconds=0.2,

@@ -1,6 +1,6 @@
 """A fleet on one machine: 2 replicas x 2 worker processes (`gateway serve --workers 2`), one
-PostgreSQL, one Redis. The limits hold across all four processes, and the audit chain they
-write concurrently verifies."""
+PostgreSQL, one Redis. The limits hold across all four processes, the audit chain they write
+concurrently verifies, and a real Prometheus scrapes every worker's metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import httpx
 import openai
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from gateway.db.engine import make_engine, upgrade
@@ -26,7 +28,7 @@ from tests.integration.conftest import Cloud
 from tests.integration.test_audit_durability import wait_until_up
 from tests.policy_files import DEMO_KEY, sha, write_policies
 from tests.servers import free_port
-from tests.services_on_demand import redis_server
+from tests.services_on_demand import prometheus_server, redis_server
 
 pytestmark = pytest.mark.postgres
 
@@ -182,3 +184,38 @@ def test_four_processes_write_one_chain_that_verifies(fleet: Fleet) -> None:
         timeout=300,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def requests_counted(url: str) -> float:
+    """The replica's `gateway_requests_total`, summed over its series, as one scrape shows it."""
+    families = text_string_to_metric_families(httpx.get(url + "/metrics", timeout=10).text)
+    return sum(
+        sample.value
+        for family in families
+        if family.name == "gateway_requests"
+        for sample in family.samples
+        if sample.name == "gateway_requests_total"
+    )
+
+
+def test_prometheus_scrapes_both_workers_of_each_replica(fleet: Fleet, tmp_path: Path) -> None:
+    before = requests_counted(fleet.urls[0])
+    for _ in range(20):  # each on a new connection: the workers take turns accepting them
+        assert ask(fleet.urls[0], DEMO_KEY) == 200
+    counted = requests_counted(fleet.urls[0])
+    assert counted - before == 20  # one scrape, answered by one worker, counts both workers' requests
+
+    targets = [url.removeprefix("http://") for url in fleet.urls]
+    with prometheus_server(tmp_path / "prometheus", targets) as prometheus:
+        query = f'sum by (instance) (gateway_requests_total{{instance="{targets[0]}"}})'
+        deadline = time.monotonic() + 60
+        value = None
+        while time.monotonic() < deadline:
+            result = httpx.get(prometheus.url + "/api/v1/query", params={"query": query}).json()
+            assert result["status"] == "success"
+            if result["data"]["result"]:
+                value = float(result["data"]["result"][0]["value"][1])
+                if value == counted:
+                    break
+            time.sleep(0.5)
+        assert value == counted

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -11,7 +13,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.audit.record import AuditRecord
-from gateway.telemetry import Telemetry
+from gateway.errors import PolicyViolation
+from gateway.telemetry import PrometheusMetrics, Telemetry, stage
 
 
 def test_one_span_and_metrics_per_record() -> None:
@@ -49,4 +52,52 @@ def test_one_span_and_metrics_per_record() -> None:
         for scope in resource.scope_metrics
         for metric in scope.metrics
     }
-    assert names == {"gateway.requests", "gateway.request.duration", "gateway.tokens"}
+    assert names == {
+        "gateway.requests",
+        "gateway.request.duration",
+        "gateway.tokens",
+        "gen_ai.client.token.usage",
+        "gen_ai.client.operation.duration",
+    }
+
+
+async def test_a_request_is_one_trace_with_a_span_per_stage() -> None:
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    telemetry = Telemetry(tracer_provider, prometheus=PrometheusMetrics())
+
+    async def request() -> None:  # its own task, as each request is under uvicorn
+        telemetry.begin("chat", {})
+        with stage("tenancy"):
+            pass
+        with pytest.raises(PolicyViolation), stage("check.pii"):
+            raise PolicyViolation("Blocked: pii:US_SSN.", param="pii:US_SSN")
+        start = datetime.now(UTC)
+        record = AuditRecord(
+            "req_2", start, start, "chat", 403, "blocked", tenant="demo", model_requested="gpt-4o"
+        )
+        record.checks = [{"check": "pii", "status": "blocked", "detail": ""}]
+        telemetry.observe(record)
+
+    await asyncio.create_task(request())
+    finished = {span.name: span for span in spans.get_finished_spans()}
+    root = finished["POST /v1/chat/completions"]
+    assert {
+        name for name, span in finished.items() if span.parent and span.parent.span_id == root.context.span_id
+    } == {
+        "gateway.tenancy",
+        "gateway.check.pii",
+    }
+    assert finished["gateway.check.pii"].attributes["gateway.error_code"] == "policy_violation"  # type: ignore[index]
+    assert not finished["gateway.check.pii"].events  # no exception event: its message could quote content
+    assert root.attributes["gen_ai.request.model"] == "gpt-4o"  # type: ignore[index]
+    assert root.attributes["gateway.check.pii"] == "blocked"  # type: ignore[index]
+    exposition = telemetry.prometheus.exposition().decode()
+    assert 'gateway_blocks_total{check="pii"} 1.0' in exposition
+    assert 'gateway_stage_duration_seconds_count{stage="check.pii"} 1.0' in exposition
+
+
+def test_stages_outside_a_request_do_nothing() -> None:
+    with stage("routing") as span:
+        span.set("gateway.anything", 1)
