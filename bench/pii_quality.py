@@ -1,18 +1,23 @@
-"""PII quality and the leak benchmark, on the labelled corpus (bench/corpus/pii_corpus.jsonl).
+"""PII quality and the leak benchmark, on the three labelled corpora (see bench/pii_corpus.py).
 
-    .venv/bin/python -m bench.pii_quality            # all of it (about a minute)
-    .venv/bin/python -m bench.pii_quality --no-leaks # detection quality only
+    .venv/bin/python -m bench.pii_quality                    # all three parts, with leaks
+    .venv/bin/python -m bench.pii_quality --parts dev --no-leaks --show-misses
+
+Parts: `dev` (bench/corpus/pii_dev.jsonl, tuned on), `heldout` (pii_heldout.jsonl: other
+template families, names from sources the lexicons were not built from; measured only) and
+`hard` (hand-written hard cases, hard_cases.jsonl).
 
 1. Recall and precision per entity type, for raw Presidio defaults (`AnalyzerEngine` with the
-   same spaCy model and its full pipeline, default recognizers, default threshold 0, and again
-   at 0.5) and for the gateway's detector (the default tenant policy: threshold 0.5).
-   A labelled value counts as found when a predicted span of its type overlaps it; a predicted
-   span (of the seven types) counts as correct when it overlaps a labelled value of its type.
+   same spaCy model and its full pipeline, default recognizers, threshold 0.5) and for the
+   gateway's detector (the default tenant policy: threshold 0.5), and PERSON recall per name
+   origin and per form. A labelled value counts as found when a predicted span of its type
+   overlaps it; a predicted span (of the seven types) counts as correct when it overlaps a
+   labelled value of its type.
 2. Leaks: every prompt goes through the real gateway (uvicorn on loopback, the openai SDK) to
    the cloud stand-in, and every labelled value is looked for in what the stand-in received:
-   as written, and with spaces, dashes, dots and brackets removed on both sides. For names,
-   each part of three letters or more that is not also elsewhere in the prompt is looked for
-   as a word too ("partial" leaks).
+   as written, and with spaces, dashes, dots and brackets removed on both sides. A name leaks
+   when any of its words of three letters or more arrives (unless that word is also elsewhere
+   in the prompt, outside the name), so a half-pseudonymised name is a leak.
 """
 
 from __future__ import annotations
@@ -33,13 +38,22 @@ from gateway.checks.pii.engine import MODEL_PACKAGE, PresidioDetector
 from gateway.checks.pii.scope import scope_of
 from gateway.policy.schema import PiiPolicy
 
-CORPUS = Path(__file__).parent / "corpus" / "pii_corpus.jsonl"
+CORPORA = Path(__file__).parent / "corpus"
+PARTS = {
+    "dev": CORPORA / "pii_dev.jsonl",
+    "heldout": CORPORA / "pii_heldout.jsonl",
+    "hard": CORPORA / "hard_cases.jsonl",
+}
 TYPES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
 Spans = list[tuple[str, int, int]]
 
 
-def load(path: Path = CORPUS) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def load(part: str) -> list[dict[str, Any]]:
+    if part == "hard":
+        from bench.pii_corpus import hard_cases
+
+        return hard_cases()
+    return [json.loads(line) for line in PARTS[part].read_text().splitlines() if line.strip()]
 
 
 def raw_presidio() -> Any:
@@ -107,17 +121,25 @@ def misses(corpus: list[dict[str, Any]], predicted: list[Spans]) -> list[str]:
 _SQUEEZE = re.compile(r"[\s\-.()/]")
 
 
-def leaked(value: str, kind: str, sent: str, prompt: str) -> tuple[bool, bool]:
-    """(the whole value arrived, a part of a name arrived)."""
+def leaked(value: str, kind: str, sent: str, outside: str) -> tuple[bool, bool]:
+    """(the whole value arrived, a word of a name arrived). `outside`: the prompt with every
+    labelled value blanked out, so that a word the prompt also uses elsewhere is no leak."""
     squeezed = _SQUEEZE.sub("", value)
     whole = value in sent or (kind != "PERSON" and len(squeezed) >= 6 and squeezed in _SQUEEZE.sub("", sent))
     partial = False
     if kind == "PERSON":
         for part in re.findall(r"[^\W\d_]{3,}", value):
-            elsewhere = len(re.findall(rf"\b{re.escape(part)}\b", prompt)) > 1
-            if not elsewhere and re.search(rf"\b{re.escape(part)}\b", sent):
+            word = rf"(?<![^\W\d_]){re.escape(part)}(?![^\W\d_])"
+            if not re.search(word, outside, re.IGNORECASE) and re.search(word, sent, re.IGNORECASE):
                 partial = True
     return whole, partial
+
+
+def blanked(record: dict[str, Any]) -> str:
+    text = record["text"]
+    for e in record["entities"]:
+        text = text[: e["start"]] + " " * (e["end"] - e["start"]) + text[e["end"] :]
+    return text
 
 
 def run_leaks(corpus: list[dict[str, Any]], detector: PresidioDetector) -> dict[str, Any]:
@@ -174,7 +196,7 @@ def run_leaks(corpus: list[dict[str, Any]], detector: PresidioDetector) -> dict[
         sent = received["messages"][0]["content"]
         for e in record["entities"]:
             total[e["type"]] += 1
-            is_whole, is_partial = leaked(e["value"], e["type"], sent, record["text"])
+            is_whole, is_partial = leaked(e["value"], e["type"], sent, blanked(record))
             whole[e["type"]] += is_whole
             partial[e["type"]] += is_partial and not is_whole
             if is_whole or is_partial:
@@ -187,6 +209,20 @@ def run_leaks(corpus: list[dict[str, Any]], detector: PresidioDetector) -> dict[
         },
         "examples": examples,
     }
+
+
+def by_group(corpus: list[dict[str, Any]], predicted: list[Spans], key: str) -> dict[str, tuple[int, int]]:
+    """PERSON values found / labelled, per `origin` or `form`."""
+    found: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for record, spans in zip(corpus, predicted, strict=True):
+        for e in record["entities"]:
+            if e["type"] != "PERSON":
+                continue
+            group = e.get(key, "-")
+            total[group] += 1
+            found[group] += any(k == "PERSON" and s < e["end"] and e["start"] < t for k, s, t in spans)
+    return {group: (found[group], total[group]) for group in sorted(total)}
 
 
 def markdown(tables: dict[str, dict[str, dict[str, float]]]) -> str:
@@ -202,46 +238,81 @@ def markdown(tables: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(rows)
 
 
+def group_table(title: str, groups: dict[str, dict[str, tuple[int, int]]]) -> str:
+    """One row per group, one column per part: "found / labelled (recall)"."""
+    parts = list(groups)
+    rows = [f"| {title} | " + " | ".join(parts) + " |", "|---|" + "---|" * len(parts)]
+    for group in sorted({g for table in groups.values() for g in table}):
+        cells = []
+        for part in parts:
+            found, total = groups[part].get(group, (0, 0))
+            cells.append(f"{found}/{total} ({found / total:.3f})" if total else "-")
+        rows.append(f"| {group} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--corpus", type=Path, default=CORPUS, help="a corpus file (default: the shipped one)"
-    )
+    parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=list(PARTS))
     parser.add_argument("--no-leaks", action="store_true", help="skip the benchmark through the gateway")
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw Presidio baseline")
     parser.add_argument("--show-misses", action="store_true", help="list the values the gateway missed")
+    parser.add_argument("--show-false", action="store_true", help="list the gateway's false detections")
     args = parser.parse_args(argv)
-    corpus = load(args.corpus)
-    print(f"corpus: {len(corpus)} prompts, {sum(len(r['entities']) for r in corpus)} labelled values")
-    raw = raw_presidio()
+    raw = None if args.no_raw else raw_presidio()
     detector = PresidioDetector()
-    ours = detect_gateway(detector, corpus)
-    tables = {
-        "raw Presidio (threshold 0)": score(corpus, detect_raw(raw, corpus, None)),
-        "raw Presidio (threshold 0.5)": score(corpus, detect_raw(raw, corpus, 0.5)),
-        "gateway": score(corpus, ours),
-    }
-    print(markdown(tables))
-    if args.show_misses:
-        print("gateway misses:\n" + "\n".join(misses(corpus, ours)))
     failed = False
-    if not args.no_leaks:
-        leaks = run_leaks(corpus, detector)
-        print(f"\nleak benchmark: {leaks['requests']} requests through the gateway in {leaks['seconds']} s")
-        print("| entity | values sent | leaked whole | partial name leaks |\n|---|---|---|---|")
-        for kind, row in leaks["by_type"].items():
-            print(f"| {kind} | {row['values']} | {row['leaked']} | {row['partial_name_leaks']} |")
-        if leaks["examples"]:
-            print("leaks:\n" + "\n".join(leaks["examples"]))
-        zero = ["EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "PHONE_NUMBER"]
-        failed = any(leaks["by_type"][kind]["leaked"] for kind in zero)
-    gateway = tables["gateway"]
-    failed = failed or gateway["PERSON"]["recall"] < 0.95
-    failed = failed or any(gateway[kind]["precision"] < 0.90 for kind in TYPES)
-    floors = "zero leaks of the six, PERSON recall >= 0.95, precision >= 0.90"
+    origins: dict[str, dict[str, tuple[int, int]]] = {}
+    forms: dict[str, dict[str, tuple[int, int]]] = {}
+    for part in args.parts:
+        corpus = load(part)
+        labelled = sum(len(r["entities"]) for r in corpus)
+        print(f"\n## {part}: {len(corpus)} prompts, {labelled} labelled values")
+        ours = detect_gateway(detector, corpus)
+        tables = {}
+        if raw is not None:
+            tables["raw Presidio"] = score(corpus, detect_raw(raw, corpus, 0.5))
+        tables["gateway"] = score(corpus, ours)
+        print(markdown(tables))
+        origins[part] = by_group(corpus, ours, "origin")
+        forms[part] = by_group(corpus, ours, "form")
+        if args.show_misses:
+            print("gateway misses:\n" + "\n".join(misses(corpus, ours)))
+        if args.show_false:
+            print("gateway false detections:\n" + "\n".join(false_detections(corpus, ours)))
+        gateway = tables["gateway"]
+        failed = failed or gateway["PERSON"]["recall"] < 0.97
+        failed = failed or any(gateway[kind]["precision"] < 0.90 for kind in TYPES)
+        if not args.no_leaks:
+            leaks = run_leaks(corpus, detector)
+            print(
+                f"\nleaks ({part}): {leaks['requests']} requests through the gateway in {leaks['seconds']} s"
+            )
+            print("| entity | values sent | leaked whole | names with a word leaked |\n|---|---|---|---|")
+            for kind, row in leaks["by_type"].items():
+                print(f"| {kind} | {row['values']} | {row['leaked']} | {row['partial_name_leaks']} |")
+            if leaks["examples"]:
+                print("leaks:\n" + "\n".join(leaks["examples"]))
+            zero = ["EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "PHONE_NUMBER"]
+            failed = failed or any(leaks["by_type"][kind]["leaked"] for kind in zero)
+    print("\n" + group_table("PERSON recall by origin", origins))
+    print("\n" + group_table("PERSON recall by form", forms))
+    floors = "zero structured leaks, PERSON recall >= 0.97, precision >= 0.90, on every part"
     print(f"\nfloors ({floors}):", "FAIL" if failed else "met")
     return 1 if failed else 0
+
+
+def false_detections(corpus: list[dict[str, Any]], predicted: list[Spans]) -> list[str]:
+    lines = []
+    for record, spans in zip(corpus, predicted, strict=True):
+        for kind, start, end in spans:
+            if kind in TYPES and not any(
+                e["type"] == kind and e["start"] < end and start < e["end"] for e in record["entities"]
+            ):
+                lines.append(f"  {record['id']}: {kind} {record['text'][start:end]!r}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
 import spacy
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from gateway.checks.pii.casing import truecase
 from gateway.checks.pii.detector import Detector, Span
-from gateway.checks.pii.names import PersonNameRecognizer, load_first_names
+from gateway.checks.pii.lexicon import Lexicon, load_lexicon
+from gateway.checks.pii.names import PersonNameRecognizer
 from gateway.checks.pii.recognizers import custom_recognizer, gateway_recognizers
 from gateway.checks.pii.scope import DetectionScope
 from gateway.checks.pii.view import TextView, view_of
@@ -109,7 +112,7 @@ def english_words() -> frozenset[str]:
     return frozenset(words)
 
 
-def build_analyzer() -> tuple[AnalyzerEngine, NerOnlyEngine, PersonNameRecognizer]:
+def build_analyzer() -> tuple[AnalyzerEngine, NerOnlyEngine, PersonNameRecognizer, Lexicon]:
     engine = NerOnlyEngine()
     engine.load()
     registry = RecognizerRegistry(supported_languages=["en"])
@@ -118,19 +121,27 @@ def build_analyzer() -> tuple[AnalyzerEngine, NerOnlyEngine, PersonNameRecognize
     registry.add_recognizer(PhoneRecognizer(supported_regions=_PHONE_REGIONS))
     if not any(isinstance(r, SpacyRecognizer) for r in registry.recognizers):
         registry.add_nlp_recognizer(nlp_engine=engine)
-    names = PersonNameRecognizer(load_first_names(), english_words(), frozenset(engine.stop_words()))
+    stop_words = frozenset(engine.stop_words())
+    lexicon = load_lexicon(english_words(), stop_words)
+    names = PersonNameRecognizer(lexicon, stop_words)
     registry.add_recognizer(names)
     for recognizer in gateway_recognizers():
         registry.add_recognizer(recognizer)
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=["en"])
-    return analyzer, engine, names
+    return analyzer, engine, names, lexicon
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    view: TextView  # the normalised text and its map back to the original
+    cased: str  # `view.text` with case restored where it was typed in one case (same offsets)
 
 
 class PresidioDetector(Detector):
     """Presidio in this process. Build it once: loading takes about a second."""
 
     def __init__(self) -> None:
-        self._analyzer, self._engine, self._names = build_analyzer()
+        self._analyzer, self._engine, self._names, self._lexicon = build_analyzer()
         self._supported = frozenset(self._analyzer.get_supported_entities("en"))
         self._custom: OrderedDict[tuple[Any, ...], list[EntityRecognizer]] = OrderedDict()
         self.version = detector_version()
@@ -139,16 +150,16 @@ class PresidioDetector(Detector):
         custom = self._custom_recognizers(scope)
         customs = {c.entity for c in scope.custom}
         wanted = [e for e in scope.entities if e in self._supported or e in customs]
-        return [self._one(view_of(text), scope, wanted, custom) for text in texts]
+        return [self._one(self._prepare(text), scope, wanted, custom) for text in texts]
 
     def detect_many(
         self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
     ) -> list[list[tuple[Span, ...]]]:
         # NER runs once over every text of the batch that needs it; the recognizers then run
         # per text with that text's own scope.
-        views = {text: view_of(text) for texts, _ in jobs for text in texts}
+        views = {text: self._prepare(text) for texts, _ in jobs for text in texts}
         needing = list(
-            {views[text].text for texts, scope in jobs if scope.needs_ner for text in texts if text.strip()}
+            {views[text].cased for texts, scope in jobs if scope.needs_ner for text in texts if text.strip()}
         )
         docs = dict(zip(needing, self._engine.docs(needing), strict=True)) if len(needing) > 1 else {}
         results = []
@@ -157,20 +168,24 @@ class PresidioDetector(Detector):
             customs = {c.entity for c in scope.custom}
             wanted = [e for e in scope.entities if e in self._supported or e in customs]
             results.append(
-                [self._one(views[text], scope, wanted, custom, docs.get(views[text].text)) for text in texts]
+                [self._one(views[text], scope, wanted, custom, docs.get(views[text].cased)) for text in texts]
             )
         return results
 
+    def _prepare(self, text: str) -> Prepared:
+        view = view_of(text)
+        return Prepared(view, truecase(view.text, self._lexicon))
+
     def _one(
         self,
-        view: TextView,
+        prepared: Prepared,
         scope: DetectionScope,
         wanted: list[str],
         custom: list[EntityRecognizer],
         doc: Doc | None = None,
     ) -> tuple[Span, ...]:
-        """Detection on the normalised view; spans come back in the original's offsets."""
-        text = view.text
+        """Detection on the normalised, recased view; spans come back in the original's offsets."""
+        view, text = prepared.view, prepared.cased
         if not text.strip() or not wanted:
             return ()
         if doc is not None and scope.needs_ner:
@@ -186,20 +201,20 @@ class PresidioDetector(Detector):
             nlp_artifacts=artifacts,
         )
         customs = {c.entity for c in scope.custom}
-        return tuple(
-            Span(
-                r.entity_type,
-                *view.to_original(*self._bounds(text, r)),
-                _ranked(r.score, r.entity_type in customs),
-            )
-            for r in results
-            if r.entity_type in scope.entities and not scope.allows(text[r.start : r.end])
-        )
-
-    def _bounds(self, text: str, result: RecognizerResult) -> tuple[int, int]:
-        if result.entity_type == "PERSON":
-            return self._names.widen(text, result.start, result.end)
-        return result.start, result.end
+        structured = [(r.start, r.end) for r in results if r.entity_type != "PERSON"]
+        spans = []
+        for r in results:
+            if r.entity_type not in scope.entities or scope.allows(text[r.start : r.end]):
+                continue
+            if r.entity_type == "PERSON":  # the name's real extent, without what is not a name
+                pieces = self._names.pieces(text, r.start, r.end, structured)
+            else:
+                pieces = [(r.start, r.end)]
+            score = _ranked(r.score, r.entity_type in customs)
+            for start, end in pieces:
+                if not scope.allows(text[start:end]):
+                    spans.append(Span(r.entity_type, *view.to_original(start, end), score))
+        return tuple(spans)
 
     def _custom_recognizers(self, scope: DetectionScope) -> list[EntityRecognizer]:
         """Compiled once per distinct set of custom recognizers (bounded: tenants come and go)."""

@@ -11,24 +11,39 @@ so this recognizer adds PERSON spans for:
   a known first name, or none of its words is an English word and none names an organisation;
 - a name after "my name is" / "named" / "called", in any case ("my name is jane doe");
 - a name with a middle initial ("Tina T. Murphy"), and capitalised words right after a role
-  noun ("cardholder Gabino Jove", "taxpayer Ana Ruiz").
+  noun ("cardholder Gabino Jove", "taxpayer Ana Ruiz");
+- "Surname, Given" as contact lists and CSV pastes write it ("Okonkwo, Chinedu");
+- two or three adjacent words that are all names in the lexicon, in either order ("Lee Min-ho",
+  "Tanaka Hiroshi"), unless one is an everyday English word;
+- a given name standing alone ("ask Sneha", "cc Babatunde"), when it is no English word and the
+  NER does not call it a place or an organisation (a cue such as "ask", "cc" or "thanks"
+  right before it overrules the NER).
 
-First names: US Census 1990 (`data/first_names.txt`). English words: the lemma index that ships
-inside the spaCy model package. Both are loaded once, when the analyzer is built.
+The recognizer runs on the text as `casing.truecase` recased it, so names typed in lower case
+or in capitals meet the same rules. Word lists: `lexicon.py`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from importlib import resources
 
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-_UPPER = "A-ZÀ-ÖØ-Þ"
-_LOWER = "a-zß-öø-ÿ"
-_WORD = rf"[{_UPPER}][{_LOWER}]+(?:[-'\u2019][{_UPPER}{_LOWER}][{_LOWER}]+)*"
+from gateway.checks.pii.lexicon import Lexicon
+
+# Latin letters with diacritics: Latin-1, Extended-A and -B (both cases: "Ş", "ř") and
+# Extended Additional (Vietnamese).
+_EXTENDED = "\u0100-\u024f\u1e00-\u1eff"
+_UPPER = f"A-ZÀ-ÖØ-Þ{_EXTENDED}"
+_LOWER = f"a-zß-öø-ÿ{_EXTENDED}"
+# A capitalised word; hyphenated or with an apostrophe ("O'Connor-Byrne"); Korean given names
+# have one-letter syllables ("Hyeon-u", "U-jin").
+_WORD = (
+    rf"[{_UPPER}](?:[{_LOWER}]+(?:[-'\u2019][{_UPPER}{_LOWER}][{_LOWER}]*)*"
+    rf"|(?:[-'\u2019][{_UPPER}{_LOWER}][{_LOWER}]+)+)"
+)
 _PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|dos|das|du|le|la|bin|al|ter|ten|y)"
 _NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{0,3}}"
 _TITLES = (
@@ -58,8 +73,9 @@ _ORGANISATION_WORDS = (
     "partners holdings technologies systems solutions services associates plc capital labs hospital "
     "clinic council ministry service support desk department office school college insurance airlines "
     "motors energy "
-    "pharma media software consulting center centre medical station bridge street avenue road park "
-    "hotel airport club team teams agency fund trust store market international global"
+    "pharma media software consulting center centre medical station bridge street avenue road "
+    "hotel airport club team teams agency fund trust store market international global "
+    "falls lake river mount mountain island islands valley beach bay canyon coast square tower plaza"
 )
 _WORDS_OF_ORGANISATIONS = frozenset(_ORGANISATION_WORDS.split())
 _CALENDAR_WORDS = (
@@ -70,11 +86,27 @@ _CALENDAR = frozenset(_CALENDAR_WORDS.split())
 _NEXT_WORD = re.compile(rf"[ \t]+({_WORD})")
 _PREVIOUS_WORD = re.compile(rf"\b({_WORD})[ \t]+$")
 _FROM_NER = frozenset({"ORGANIZATION", "LOCATION", "PRODUCT", "WORK_OF_ART"})
-
-
-def load_first_names() -> frozenset[str]:
-    text = (resources.files("gateway.checks.pii") / "data" / "first_names.txt").read_text("utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line and not line.startswith("#"))
+# NER labels (spaCy's, and Presidio's name for them) that veto lexicon evidence: places. Not
+# organisations: the small model calls many unfamiliar names ORG ("Adebayo, Tunde").
+_NOT_PEOPLE = frozenset({"GPE", "LOC", "FAC", "LOCATION"})
+# "Okonkwo, Chinedu", "Park, Seo-yeon", "Nowak, Agnieszka Maria".
+_REVERSED = re.compile(rf"\b({_WORD}(?:[ -]{_WORD})?),[ \t]*({_WORD})(?:[ \t]+({_WORD}))?")
+_RUN = re.compile(rf"\b(?=({_WORD})((?:[ \t]+{_WORD}){{1,2}}))")
+_LONE = re.compile(rf"(?<![\w'\u2019-])({_WORD})(?![\w-]|['\u2019]\w\w)")
+_CUES = (
+    "ask|asked|cc|bcc|tell|told|ping|thanks|thank|hi|hello|hey|dear|with|from|to|and|by|per|via|"
+    "remind|call|email|mail|message|text|invite|meet|met|for|@"
+)
+_NON_SPACE = re.compile(r"\S+")
+_NAME_CHARS = re.compile(r"[^\W\d_](?:[^\W\d_]|[ \t.,'\u2019\-])*")  # letters, and what names hold
+# Words after which a single word is a person whatever the lists say: "cc Thembisile", "@Nutkrita".
+_STRONG_CUES = "ask|asked|cc|bcc|tell|told|ping|pinged|thanks|thank you|hi|hello|hey|dear|remind|loop in"
+_STRONG_CUE_WORD = re.compile(
+    rf"(?:(?i:\b(?:{_STRONG_CUES}))[:,]?[ \t]+|@)([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)(?![\w@-])"
+)
+# Two capitalised words side by side, "Surname, Given" or "Given Surname".
+_PAIR = re.compile(rf"(?<![\w'\u2019-])({_WORD})(,?[ \t]+)({_WORD})(?![\w'\u2019-])")
+_CUE_BEFORE = re.compile(rf"(?i:\b(?:{_CUES})|@)[:,]?[ \t]*$")
 
 
 class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
@@ -83,11 +115,10 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
     SCORE_KNOWN_FIRST_NAME = 0.7
     SCORE_RESHAPED = 0.6
 
-    def __init__(
-        self, first_names: frozenset[str], english_words: frozenset[str], stop_words: frozenset[str]
-    ) -> None:
-        self._first = first_names
-        self._english = english_words
+    SCORE_LONE_GIVEN = 0.6
+
+    def __init__(self, lexicon: Lexicon, stop_words: frozenset[str]) -> None:
+        self._lexicon = lexicon
         self._stop = stop_words
         super().__init__(supported_entities=["PERSON"], supported_language="en", name=self.NAME)
 
@@ -104,8 +135,17 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
             *self._initialled(text),
             *self._after_role(text),
         ]
+        not_people: list[tuple[int, int]] = []
         if nlp_artifacts is not None:
             found.extend(self._reshaped(nlp_artifacts))
+            not_people = [
+                (e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ in _NOT_PEOPLE
+            ]
+        found.extend(self._reversed(text))
+        found.extend(self._runs_of_names(text, not_people))
+        found.extend(self._lone_given(text, not_people))
+        found.extend(self._after_strong_cue(text, not_people))
+        found.extend(self._unknown_pairs(text, not_people))
         return [self._result(start, end, score) for start, end, score in found]
 
     # --- rules --------------------------------------------------------------------------------
@@ -118,7 +158,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
     def _known_first_names(self, text: str) -> Iterator[tuple[int, int, float]]:
         for match in _SEQUENCE.finditer(text):
             first, rest = match.group(1), match.group(2).split()
-            if first not in self._first or first.lower() in self._stop or first.lower() in _CALENDAR:
+            if not self._lexicon.is_given(first) or first.lower() in self._stop or first.lower() in _CALENDAR:
                 continue
             if rest[0].lower() in self._stop or rest[0].lower() in _CALENDAR:
                 continue
@@ -137,6 +177,52 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 break
             start = match.start(1)
         return start, self.extend(text, end)
+
+    def pieces(
+        self, text: str, start: int, end: int, structured: list[tuple[int, int]]
+    ) -> list[tuple[int, int]]:
+        """The name (or names) in a PERSON span, widened to whole names: without the e-mail
+        address, number or other value the NER ran it into ("Wei Meng;wei@example.com"),
+        and without words at its edges that cannot be part of a name ("Lada Gromova, ssn")."""
+        start, end = self.widen(text, start, end)
+        found = []
+        for piece_start, piece_end in _outside(start, end, structured):
+            for segment in _NAME_CHARS.finditer(text, piece_start, piece_end):
+                words = list(re.finditer(r"[^\s,]+", segment.group()))
+                while words and not self._part_of_name(words[-1].group()):
+                    words.pop()
+                while words and not self._part_of_name(words[0].group()):
+                    words.pop(0)
+                if not words:
+                    continue
+                first, last = segment.start() + words[0].start(), segment.start() + words[-1].end()
+                tail = words[-1].group()
+                if len(tail.rstrip(".")) > 1:  # a full stop ends the sentence, unless after an initial
+                    last -= len(tail) - len(tail.rstrip(".'\u2019-"))
+                if len(words) > 1 and self._organisation(text[first:last]):  # "Niagara Falls"
+                    continue
+                if len(words) > 1 or self._could_stand_alone(text, first, words[0].group()):
+                    found.append((first, last))
+        return found
+
+    def _could_stand_alone(self, text: str, start: int, word: str) -> bool:
+        """One word alone is a name unless it is an English word that no name list holds
+        ("Teams", "Backup": the NER's usual mistakes), with no title or cue before it."""
+        if not self._is_word(word) and (self._lexicon.is_name(word) or not self._is_english(word)):
+            return True
+        before = text[max(0, start - 12) : start]
+        return (
+            _CUE_BEFORE.search(before) is not None
+            or re.search(rf"\b(?:{_TITLES})\.?\s+$", before) is not None
+        )
+
+    def _part_of_name(self, word: str) -> bool:
+        bare = word.strip(".'\u2019-")
+        if not bare or bare.lower() in self._stop or bare.lower() in _CALENDAR:
+            return False
+        if self._is_word(bare):  # "Call Margaret": an everyday word is part of it only if a name
+            return bare[0].isupper() and self._lexicon.is_name(bare)
+        return bare[0].isupper() or self._lexicon.is_name(bare)
 
     def extend(self, text: str, end: int) -> int:
         while match := _NEXT_WORD.match(text, end):
@@ -168,7 +254,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                     break
                 end = word.end()
             first = words[0].group() if words else ""
-            if end and (first.capitalize() in self._first or not self._is_english(first)):
+            if end and (self._lexicon.is_given(first) or not self._is_english(first)):
                 yield match.start(1), match.start(1) + end, self.SCORE_KNOWN_FIRST_NAME
 
     def _reshaped(self, artifacts: NlpArtifacts) -> Iterator[tuple[int, int, float]]:
@@ -180,14 +266,104 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 continue
             if not all(re.fullmatch(_WORD, w) or re.fullmatch(_PARTICLE, w) for w in words):
                 continue
-            if words[0] in self._first or not any(self._is_english(w) for w in words):
+            if self._lexicon.is_given(words[0]) or not any(self._is_english(w) for w in words):
                 yield entity.start_char, entity.end_char, self.SCORE_RESHAPED
+
+    def _reversed(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for match in _REVERSED.finditer(text):
+            surname, given = match.group(1), match.group(2)
+            known_surname = self._lexicon.is_name(surname.split()[-1]) and not self._is_english(surname)
+            if not self._lexicon.is_given(given) or (self._is_word(given) and not known_surname):
+                continue
+            if self._is_word(surname) or self._organisation(surname):
+                continue
+            if not (self._lexicon.is_name(surname.split()[-1]) or not self._is_english(surname)):
+                continue
+            middle = match.group(3)
+            end = (
+                match.end(3)
+                if middle and self._lexicon.is_name(middle) and not self._is_word(middle)
+                else match.end(2)
+            )
+            yield match.start(1), end, self.SCORE_KNOWN_FIRST_NAME
+
+    def _runs_of_names(
+        self, text: str, not_people: list[tuple[int, int]]
+    ) -> Iterator[tuple[int, int, float]]:
+        """Adjacent words that are all names, a given name among them, in either order."""
+        for match in _RUN.finditer(text):
+            words = [match.group(1), *match.group(2).split()]
+            while len(words) > 1 and not all(
+                self._lexicon.is_name(w) and not self._is_word(w) for w in words
+            ):
+                words.pop()
+            if len(words) < 2 or not any(self._lexicon.is_given(w) for w in words):
+                continue
+            end = self._run_end(text, match.start(1), len(words))
+            if _inside(match.start(1), end, not_people):  # all names, none an everyday word: enough
+                continue
+            if not self._organisation(text[match.start(1) : end]):
+                yield match.start(1), end, self.SCORE_KNOWN_FIRST_NAME
+
+    def _lone_given(self, text: str, not_people: list[tuple[int, int]]) -> Iterator[tuple[int, int, float]]:
+        for match in _LONE.finditer(text):
+            word = match.group(1)
+            if not self._could_be_given(word) or self._organisation(word):
+                continue
+            cued = _CUE_BEFORE.search(text, max(0, match.start() - 12), match.start()) is not None
+            if cued or not (self._is_english(word) or _inside(match.start(), match.end(), not_people)):
+                yield match.start(), match.end(), self.SCORE_LONE_GIVEN
+
+    def _after_strong_cue(
+        self, text: str, not_people: list[tuple[int, int]]
+    ) -> Iterator[tuple[int, int, float]]:
+        """A word right after "cc", "ask", "thanks", "@"...: a given name if the lexicon knows
+        it (in any case), or if it is capitalised and no English word."""
+        for match in _STRONG_CUE_WORD.finditer(text):
+            word = match.group(1)
+            if self._is_word(word) or self._organisation(word):
+                continue
+            known = self._lexicon.is_given(word) and not self._is_english(word)
+            unknown = word[0].isupper() and len(word) > 2 and not self._is_english(word)
+            if known or unknown:  # the cue outweighs what the NER thinks of the word
+                yield match.start(1), match.end(1), self.SCORE_LONE_GIVEN
+
+    def _unknown_pairs(
+        self, text: str, not_people: list[tuple[int, int]]
+    ) -> Iterator[tuple[int, int, float]]:
+        """Two capitalised words that no English list holds, side by side or as "X, Y", the way
+        names are written ("Ndumiso Mayeza", "Wimolnot, Pachongruk"): names of origins the
+        lexicon does not know. Places and organisations the NER recognises are not."""
+        for match in _PAIR.finditer(text):
+            first, second = match.group(1), match.group(3)
+            if any(self._is_english(w) or self._is_word(w) for w in (first, second)):
+                continue
+            if self._organisation(match.group()) or (
+                _inside(match.start(1), match.end(1), not_people)
+                and _inside(match.start(3), match.end(3), not_people)
+            ):
+                continue
+            yield match.start(), match.end(), self.SCORE_RESHAPED
 
     # --- helpers ------------------------------------------------------------------------------
 
+    def _could_be_given(self, word: str) -> bool:
+        return self._lexicon.is_given(word) and not self._is_word(word)
+
+    def _is_word(self, word: str) -> bool:
+        """An everyday word, a stop word or a calendar word: never a name on lexicon evidence."""
+        lower = word.lower()
+        return self._lexicon.is_everyday(word) or lower in self._stop or lower in _CALENDAR
+
+    @staticmethod
+    def _run_end(text: str, start: int, count: int) -> int:
+        end = start
+        for _, word in zip(range(count), _NON_SPACE.finditer(text, start), strict=False):
+            end = word.end()
+        return end
+
     def _is_english(self, word: str) -> bool:
-        lower = word.lower().strip("'\u2019")
-        return lower in self._english or (lower.endswith("s") and lower[:-1] in self._english)
+        return self._lexicon.is_english(word)
 
     @staticmethod
     def _organisation(text: str) -> bool:
@@ -204,3 +380,20 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             },
         )
+
+
+def _outside(start: int, end: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [start, end) that no span of `spans` covers."""
+    pieces = [(start, end)]
+    for cut_start, cut_end in spans:
+        pieces = [
+            part
+            for piece_start, piece_end in pieces
+            for part in ((piece_start, min(piece_end, cut_start)), (max(piece_start, cut_end), piece_end))
+            if part[0] < part[1]
+        ]
+    return pieces
+
+
+def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and start < e for s, e in spans)
