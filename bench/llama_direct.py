@@ -35,6 +35,13 @@ def bundled_model() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
 
 
+def llama_system_info() -> str:
+    """What the loaded llama.cpp library was compiled for (AVX2, AVX512, AMX_INT8...)."""
+    import llama_cpp
+
+    return str(llama_cpp.llama_print_system_info().decode()).strip()
+
+
 def content_chunks(chunks: Any) -> int:
     """Count streamed chunks that carry generated text (one token each with llama-cpp-python)."""
     count = 0
@@ -55,11 +62,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--n-threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--serve", action="store_true", help="answer calls read from stdin")
+    parser.add_argument(
+        "--no-extra-bufts",
+        action="store_true",
+        help="use_extra_bufts=False: no repacked/AMX weight layouts (to measure what they bring)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.reps <= 50:
         parser.error("reps must be in 1..50")
 
+    import llama_cpp
     from llama_cpp import Llama
+
+    if args.no_extra_bufts:  # Llama() has no argument for it: the default model params carry it
+        defaults = llama_cpp.llama_cpp.llama_model_default_params
+
+        def without_extra_bufts() -> Any:
+            params = defaults()
+            params.use_extra_bufts = False
+            return params
+
+        llama_cpp.llama_cpp.llama_model_default_params = without_extra_bufts
 
     with open(args.messages_file, encoding="utf-8") as handle:
         messages = json.load(handle)
@@ -91,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "n_threads": args.n_threads,
         "n_ctx": args.n_ctx,
         "load_s": round(load_seconds, 3),
+        "system_info": llama_system_info(),
     }
     if args.serve:
         print(json.dumps({"ready": header}), flush=True)

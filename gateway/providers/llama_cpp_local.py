@@ -42,6 +42,23 @@ def resolve_model_path(configured: str, environ: dict[str, str]) -> Path:
     return Path(chosen) if chosen else bundled_model_path()
 
 
+def has_amx_kernels(system_info: str) -> bool:
+    """Whether llama.cpp was compiled with its AMX kernels (`llama_print_system_info()`)."""
+    return "AMX_INT8 = 1" in system_info
+
+
+def without_extra_buffer_types(defaults: Callable[[], Any]) -> Callable[[], Any]:
+    """`llama_model_default_params` with `use_extra_bufts` off: `Llama()` takes no argument
+    for it (0.3.36 drops unknown keyword arguments silently), it reads these defaults."""
+
+    def params() -> Any:
+        chosen = defaults()
+        chosen.use_extra_bufts = False
+        return chosen
+
+    return params
+
+
 class LlamaCppProvider:
     def __init__(
         self,
@@ -68,11 +85,16 @@ class LlamaCppProvider:
 
     def _model(self) -> Any:
         if self._llama is None:
-            from llama_cpp import Llama  # heavy import, paid once on the worker thread
+            import llama_cpp  # heavy import, paid once on the worker thread
 
             if not self.model_path.is_file():
                 raise ServiceUnavailable("The local model file is missing.")
-            self._llama = Llama(model_path=str(self.model_path), **self._options)
+            if has_amx_kernels(llama_cpp.llama_print_system_info().decode()):
+                # A build with AMX kernels (a native build on an Intel Xeon with AMX) segfaults
+                # in them on the bundled model; without the extra buffer types they are unused.
+                defaults = llama_cpp.llama_cpp.llama_model_default_params
+                llama_cpp.llama_cpp.llama_model_default_params = without_extra_buffer_types(defaults)
+            self._llama = llama_cpp.Llama(model_path=str(self.model_path), **self._options)
         return self._llama
 
     def _run(self, call: ProviderCall, stream: bool) -> Any:

@@ -30,4 +30,4 @@ def test_compose_config_is_valid(files: list[str]) -> None:
     assert gateway["environment"]["GATEWAY_REDIS_URL"] == "redis://redis:6379/0"
     assert config["services"]["otel-collector"]["profiles"] == ["otel"]  # optional: not started by default
     if "docker-compose.gpu.yml" in files:
-        assert gateway["build"]["args"]["CMAKE_ARGS"] == "-DGGML_CUDA=on"
+        assert gateway["build"]["args"]["LLAMA_GPU_ARGS"] == "-DGGML_CUDA=on"
