@@ -84,6 +84,7 @@ def _filter(args: argparse.Namespace) -> Any:
         check=args.check,
         request_id=args.request_id,
         include_purged=getattr(args, "include_purged", False),
+        entries=getattr(args, "entries", "latest"),
     )
 
 
@@ -293,12 +294,23 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--until", help="ISO-8601 end, exclusive")
     group.add_argument("--status", type=int, help="HTTP status, e.g. 403")
     group.add_argument("--outcome", help="ok | blocked | rejected | error | client_disconnected")
-    group.add_argument("--location", choices=["cloud", "local"], help="where the request was sent")
+    group.add_argument(
+        "--location",
+        choices=["cloud", "local"],
+        help="a place the request's data was sent (failed attempts too)",
+    )
     group.add_argument("--endpoint", choices=["chat", "completions", "models"])
     group.add_argument("--model", help="model requested or served")
     group.add_argument("--entity", help="a finding's type, e.g. US_SSN")
     group.add_argument("--check", help="a check that ran, optionally with its status: pii:failed")
     group.add_argument("--request-id")
+    group.add_argument(
+        "--entries",
+        choices=["latest", "all"],
+        default="latest",
+        help="latest: one row a request (its outcome, or its egress entry if none followed); "
+        "all: every chain entry (egress entries too)",
+    )
 
 
 def register(sub: argparse._SubParsersAction, command: Command) -> None:  # type: ignore[type-arg]

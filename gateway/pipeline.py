@@ -3,7 +3,9 @@
     tenancy -> policy -> limits -> input checks -> routing -> provider (fallback) -> output -> audit
 
 Every request that reaches `handle`, allowed, rejected, blocked or failed, leaves exactly one
-audit record, committed before the caller sees the end of its response.
+audit record, committed before the caller sees the end of its response. Nothing leaves
+unrecorded: before each attempt on a provider, the attempt's egress entry is committed to the
+audit chain (`_send_ready`), or the request is refused with 503 and nothing is sent.
 """
 
 from __future__ import annotations
@@ -121,27 +123,34 @@ def _fingerprint(authorization: str | None) -> str | None:
         return None
 
 
-def _provider_call(trail: Trail) -> tuple[ProviderCall, Route]:
+async def _send_ready(services: Services, trail: Trail) -> tuple[ProviderCall, Route]:
+    """The call for the current route, once its egress entry is committed (else 503)."""
     assert trail.scan is not None and trail.route is not None
+    try:
+        await services.audit.write_egress(trail.sending())
+    except GatewayError:
+        trail.not_sent()  # refused before egress: the data went nowhere
+        raise
     request = trail.scan.request
     return ProviderCall(request.endpoint, trail.route.upstream_model, request.body), trail.route
 
 
-def _fallback(services: Services, trail: Trail) -> Route | None:
+def _fallback(services: Services, trail: Trail, failure: UpstreamError) -> Route | None:
     assert trail.policy is not None and trail.route is not None
+    trail.attempt_failed(failure)
     return fallback_route(services.policies.current.gateway, trail.policy, trail.route)
 
 
 async def _complete(services: Services, trail: Trail) -> Completion:
-    call, route = _provider_call(trail)
+    call, route = await _send_ready(services, trail)
     gateway = services.policies.current.gateway
     try:
         completion = await services.providers.get(gateway, route.provider).complete(call)
-    except UpstreamError:
-        if (fallback := _fallback(services, trail)) is None:
+    except UpstreamError as failure:
+        if (fallback := _fallback(services, trail, failure)) is None:
             raise
         trail.route = fallback
-        call, route = _provider_call(trail)
+        call, route = await _send_ready(services, trail)
         completion = await services.providers.get(gateway, route.provider).complete(call)
     completion.body["model"] = route.model  # the catalogue name of the model that answered
     return completion
@@ -152,15 +161,15 @@ async def _open_stream(
 ) -> tuple[JsonObject | None, AsyncIterator[JsonObject]]:
     """Start the stream and wait for its first chunk, so that failing early can still fall back."""
     gateway = services.policies.current.gateway
-    call, route = _provider_call(trail)
+    call, route = await _send_ready(services, trail)
     chunks = services.providers.get(gateway, route.provider).stream(call)
     try:
         first = await anext(chunks)
-    except UpstreamError:
-        if (fallback := _fallback(services, trail)) is None:
+    except UpstreamError as failure:
+        if (fallback := _fallback(services, trail, failure)) is None:
             raise
         trail.route = fallback
-        call, route = _provider_call(trail)
+        call, route = await _send_ready(services, trail)
         chunks = services.providers.get(gateway, route.provider).stream(call)
         first = await anext(chunks)
     except StopAsyncIteration:
@@ -208,5 +217,7 @@ async def _finish_stream(
         record = trail.record(*outcome)
         if outcome[1] == "client_disconnected":
             services.spawn(services.conclude(record))  # nobody is left to wait for it
-        else:
-            await services.conclude(record)
+    try:  # reached unless the caller left: the stream ends with [DONE] or an in-band error
+        await services.conclude(record)
+    except GatewayError as error:
+        yield {"error": {"message": error.message, "type": error.error_type, "code": error.code}}

@@ -24,6 +24,10 @@ class Settings:
     local_queue_size: int = 8
     workers: int = 1  # server processes on this machine (`serve --workers`)
     redis_url: str | None = None  # shared limits and budgets; None = counted per process
+    # How long an audit write may wait for the store (SQLite's busy lock, PostgreSQL's row lock
+    # and connect): past it, an egress entry is refused (503) and a last entry is spooled.
+    audit_write_timeout_seconds: float = 5.0
+    audit_spool_dir: Path = Path("var/audit-spool")
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -42,9 +46,15 @@ class Settings:
             "local_queue_size": int(env.get("GATEWAY_LOCAL_QUEUE_SIZE", cls.local_queue_size)),
             "workers": int(env.get("GATEWAY_WORKERS", cls.workers)),
             "redis_url": env.get("GATEWAY_REDIS_URL") or None,
+            "audit_write_timeout_seconds": float(
+                env.get("GATEWAY_AUDIT_WRITE_TIMEOUT", cls.audit_write_timeout_seconds)
+            ),
+            "audit_spool_dir": Path(env.get("GATEWAY_AUDIT_SPOOL_DIR", str(cls.audit_spool_dir))),
             "environ": env,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
-        if isinstance(values["policies_dir"], str):
-            values["policies_dir"] = Path(values["policies_dir"])
+        for name in ("policies_dir", "audit_spool_dir"):
+            value = values[name]
+            if isinstance(value, str):
+                values[name] = Path(value)
         return cls(**values)  # type: ignore[arg-type]

@@ -1,11 +1,11 @@
-"""Liveness (the process answers) and readiness (policy loaded, database reachable)."""
+"""Liveness (the process answers) and readiness (policy loaded, the audit store takes writes:
+without that nothing may be sent to a provider, so the gateway is not ready)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from litestar import Response, get
-from sqlalchemy import text
 
 from gateway.services import Services
 
@@ -18,13 +18,16 @@ def healthz() -> dict[str, str]:
 @get("/readyz")
 async def readyz(services: Services) -> Response[dict[str, str]]:
     def ping() -> None:
-        with services.audit.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        if not services.audit.can_write():
+            raise ConnectionError("the audit store does not take writes")
 
     try:
         await asyncio.wait_for(asyncio.to_thread(ping), timeout=2)
     except Exception as exc:  # any failure means "not ready"; the type is enough to say why
-        return Response({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        reason = (
+            "audit_unavailable" if isinstance(exc, (ConnectionError, TimeoutError)) else type(exc).__name__
+        )
+        return Response({"status": "unavailable", "reason": reason}, status_code=503)
     return Response({"status": "ready", "policy_version": services.policies.current.version})
 
 

@@ -2,6 +2,10 @@
 
 Findings and check outcomes are JSON lists; matching an element inside them is dialect SQL
 (PostgreSQL jsonb containment, SQLite json_each), kept here so callers never see the difference.
+
+A request that reached a provider has several chain entries (egress entries, then its outcome
+entry); readers see one row a request, its latest entry, unless they ask for `entries="all"`.
+An egress entry that is still the latest says "sent, outcome unknown".
 """
 
 from __future__ import annotations
@@ -9,10 +13,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, cast, exists, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import aliased
 
 from gateway.db.models import AuditRecordRow
 
@@ -26,13 +31,14 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
     status_code: int | None = None
     outcome: str | None = None
-    location: str | None = None  # cloud | local: where the request was sent
+    location: str | None = None  # cloud | local: any place the request's data was sent
     endpoint: str | None = None
     model: str | None = None  # served or requested
     entity: str | None = None  # a finding's kind, e.g. US_SSN
     check: str | None = None  # "pii" or "pii:failed" (check name, optionally its status)
     request_id: str | None = None
     include_purged: bool = False
+    entries: Literal["latest", "all"] = "latest"  # one row a request, or every chain entry
     # Reviewer scope: None sees every record, a tuple only these tenants' records.
     scope: tuple[str, ...] | None = None
 
@@ -46,7 +52,6 @@ class AuditFilter:
             table.tenant: self.tenant,
             table.status_code: self.status_code,
             table.outcome: self.outcome,
-            table.location: self.location,
             table.endpoint: self.endpoint,
             table.request_id: self.request_id,
         }
@@ -57,6 +62,18 @@ class AuditFilter:
             found.append(table.started_at >= self.since)
         if self.until is not None:
             found.append(table.started_at < self.until)
+        if self.location is not None:  # a failed attempt counts: the data did reach it
+            reached = json_list_has(table.destinations, {"location": self.location}, dialect, "destination")
+            found.append(or_(table.location == self.location, reached))
+        if self.entries == "latest":
+            later = aliased(AuditRecordRow)
+            found.append(
+                ~exists(
+                    select(literal_column("1"))
+                    .select_from(later)
+                    .where(later.request_id == table.request_id, later.seq > table.seq)
+                )
+            )
         if self.model is not None:
             found.append(or_(table.model_served == self.model, table.model_requested == self.model))
         if not self.include_purged:

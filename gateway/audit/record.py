@@ -13,8 +13,8 @@ class AuditRecord:
     started_at: datetime
     finished_at: datetime
     endpoint: str
-    status_code: int
-    outcome: str  # ok | blocked | rejected | error | client_disconnected
+    status_code: int | None  # None on an egress entry: sent, outcome not known yet
+    outcome: str  # ok | blocked | rejected | error | client_disconnected | sent (egress entry)
     tenant: str | None = None
     key_name: str | None = None
     key_fingerprint: str | None = None
@@ -32,6 +32,11 @@ class AuditRecord:
     checks: list[dict[str, Any]] = field(default_factory=list)
     request_content: str | None = None  # only the redacted form, and only if the policy says so
     response_content: str | None = None
+    # egress: sealed before the data leaves (one per attempt); outcome: completes a request that
+    # had egress entries; record: a request that never reached a provider (one entry).
+    phase: str = "record"
+    # Every place the request's data was sent, in order: {location, model, outcome, error_code}.
+    destinations: list[dict[str, Any]] = field(default_factory=list)
 
     def as_row(self) -> dict[str, Any]:
         # Shallow on purpose (`asdict` deep-copies, 5 % of the event loop's CPU): a record is

@@ -3,7 +3,9 @@ entity type and location, with how many were sent on unchanged.
 
 "Sent unchanged" counts records whose request was routed (so content left for `location`) while
 the finding's action left the value as it was (allow, flag, local_only). A US_SSN finding with
-action `redact` at `cloud` means the cloud saw `<US_SSN>`, not the number.
+action `redact` at `cloud` means the cloud saw `<US_SSN>`, not the number. Findings count at
+every location the request's data reached (`destinations`): a cloud attempt that failed and
+fell back to the local model counts at `cloud` and at `local`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from gateway.audit.filters import AuditFilter
 from gateway.db.models import AuditRecordRow
 
 UNCHANGED_ACTIONS = frozenset({"allow", "flag", "local_only"})
+UNKNOWN_OUTCOME = "sent, outcome unknown"
 
 FindingKey = tuple[str, str, str, str]  # check, kind, location, action
 
@@ -53,17 +56,29 @@ def build_report(engine: Engine, where: AuditFilter) -> Report:
     for location, count in _grouped(engine, where, table.location):
         report.by_location[location or "(not routed)"] += count
     for status, outcome, count in _grouped(engine, where, table.status_code, table.outcome):
-        report.by_status[(status, outcome)] += count
+        # An egress entry that is still a request's latest: sent, and then nothing (a crash).
+        report.by_status[(status, outcome) if status is not None else (0, UNKNOWN_OUTCOME)] += count
 
     if engine.dialect.name == "postgresql":
         has_findings = func.jsonb_array_length(cast(table.findings, JSONB)) > 0
     else:
         has_findings = func.json_array_length(table.findings) > 0
-    query = where.apply(select(table.location, table.findings).where(has_findings), engine.dialect.name)
+    query = where.apply(
+        select(table.location, table.destinations, table.findings).where(has_findings), engine.dialect.name
+    )
     with engine.connect() as connection:
-        for location, findings in connection.execution_options(yield_per=5000).execute(query):
-            _add_findings(report, where.entity, location, findings or [])
+        rows = connection.execution_options(yield_per=5000).execute(query)
+        for location, destinations, findings in rows:
+            for reached in reached_locations(location, destinations):
+                _add_findings(report, where.entity, reached, findings or [])
     return report
+
+
+def reached_locations(location: str | None, destinations: list[dict[str, Any]] | None) -> list[str | None]:
+    """Every location the request's data went to, in order, each once (records written before
+    destinations were recorded: their one location)."""
+    reached = list(dict.fromkeys(str(d.get("location")) for d in destinations or () if d.get("location")))
+    return list(reached) if reached else [location]
 
 
 def _add_findings(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from gateway.audit.record import AuditRecord
-from gateway.checks.base import BlockedByCheck, Finding, InputScan
+from gateway.checks.base import BlockedByCheck, CheckOutcome, Finding, InputScan
 from gateway.checks.output import OutputGuard
 from gateway.errors import GatewayError, PolicyViolation
 from gateway.exchange import CompletionRequest, Usage, prompt_text
@@ -34,12 +35,46 @@ class Trail:
     blocked_findings: tuple[Finding, ...] = ()
     answer_text: str | None = None  # set only by an output stage that redacted it
     output_findings: tuple[Finding, ...] = ()
+    blocked_outcomes: tuple[CheckOutcome, ...] = ()  # the checks that ran up to a block
+    # Every attempt to send the request somewhere, in order (see `sending`).
+    destinations: list[dict[str, Any]] = field(default_factory=list)
+
+    def sending(self) -> AuditRecord:
+        """The egress entry for the attempt about to be made on `route`: it must be committed
+        before any byte goes to the provider. It says everything known so far; `outcome`
+        "sent" with no status until the outcome entry completes it."""
+        assert self.route is not None
+        self.destinations.append(
+            {"location": self.route.location, "model": self.route.model, "outcome": "sent"}
+        )
+        return self._build(None, "sent", None, phase="egress")
+
+    def not_sent(self) -> None:
+        """The egress entry could not be committed, so the attempt was never made."""
+        self.destinations.pop()
+
+    def attempt_failed(self, error: GatewayError) -> None:
+        """The current attempt failed (a fallback may follow): say so in its destination."""
+        if self.destinations:
+            self.destinations[-1].update(outcome="error", error_code=error.code)
 
     def answered(self, guard: OutputGuard) -> None:
         """What the output stage learnt of the answer: its audit copy and what it found."""
         self.answer_text, self.output_findings = guard.redacted_answer(), guard.findings()
 
     def record(self, status_code: int, outcome: str, error_code: str | None = None) -> AuditRecord:
+        """The request's last entry: `outcome` when egress entries precede it, else `record`."""
+        if self.destinations and self.destinations[-1]["outcome"] == "sent":
+            last = self.destinations[-1]
+            last["outcome"] = "ok" if outcome == "ok" else outcome
+            if error_code is not None:
+                last["error_code"] = error_code
+        phase = "outcome" if self.destinations else "record"
+        return self._build(status_code, outcome, error_code, phase=phase)
+
+    def _build(
+        self, status_code: int | None, outcome: str, error_code: str | None, phase: str
+    ) -> AuditRecord:
         scan, route = self.scan, self.route
         keep_content = (
             self.policy is not None and self.policy.audit.content == "redacted" and scan is not None
@@ -70,18 +105,21 @@ class Trail:
             ],
             checks=[
                 {"check": o.check, "status": o.status, "detail": o.detail}
-                for o in (scan.outcomes if scan else ())
+                for o in (scan.outcomes if scan else self.blocked_outcomes)
             ],
             # Raw content is never stored: only text a PII check has already redacted.
             request_content=(
                 _audited_prompt(scan) if keep_content and scan and scan.content_redacted else None
             ),
             response_content=self.answer_text if keep_content else None,
+            phase=phase,
+            destinations=[dict(destination) for destination in self.destinations],
         )
 
     def failed(self, error: GatewayError) -> AuditRecord:
         if isinstance(error, BlockedByCheck):  # what the blocking check found: types and counts
             self.blocked_findings = error.findings
+            self.blocked_outcomes = error.outcomes
         if isinstance(error, PolicyViolation):
             outcome = "blocked"
         elif error.status_code < 500:

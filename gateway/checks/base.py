@@ -59,8 +59,16 @@ class InputScan:
 
 class BlockedByCheck(PolicyViolation):
     """A 403 raised by an input check; it carries the findings (types and counts, no values)
-    so that the audit record of a blocked request still says what was found."""
+    and the outcomes of the checks that ran, so that the audit record of a blocked request
+    still says what was found and which checks ran (the blocking one as `blocked`)."""
 
     def __init__(self, message: str, *, param: str, findings: tuple[Finding, ...]) -> None:
         super().__init__(message, param=param)
         self.findings = findings
+        check = findings[0].check if findings else param.partition(":")[0]
+        self.outcomes: tuple[CheckOutcome, ...] = (CheckOutcome(check, "blocked", param),)
+
+    def after(self, earlier: tuple[CheckOutcome, ...]) -> BlockedByCheck:
+        """Prefix the outcomes of the checks that ran before the blocking one."""
+        self.outcomes = (*earlier, *self.outcomes)
+        return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from gateway.checks.base import InputScan
+from gateway.checks.base import BlockedByCheck, InputScan
 from gateway.exchange import CompletionRequest
 from gateway.policy.schema import TenantPolicy
 from gateway.telemetry.spans import stage
@@ -33,5 +33,8 @@ class CheckRegistry:
         for check in self.input_checks:
             if check.enabled(policy):
                 with stage(f"check.{check.name}"):  # a span and a latency series per check
-                    scan = await check.scan(policy, scan)
+                    try:
+                        scan = await check.scan(policy, scan)
+                    except BlockedByCheck as blocked:  # the record lists every check that ran
+                        raise blocked.after(scan.outcomes) from None
         return scan

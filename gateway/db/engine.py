@@ -16,12 +16,24 @@ from sqlalchemy.engine import make_url
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, write_timeout_seconds: float = 10.0) -> Engine:
+    """`write_timeout_seconds` bounds how long a statement waits for a lock (SQLite's write
+    lock, a PostgreSQL row lock) or for a PostgreSQL connection, so that a held lock or a
+    refusing server turns into an error instead of a hung request."""
     url = make_url(database_url)
+    timeout_ms = max(1, int(write_timeout_seconds * 1000))
     # msgspec decodes JSON columns to the same values as the json module, several times faster:
     # it matters when verification reads a million records' findings and checks.
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, json_deserializer=msgspec.json.decode)
+        connect_args: dict[str, Any] = {}
+        if url.get_backend_name() == "postgresql":
+            connect_args = {
+                "connect_timeout": max(1, round(write_timeout_seconds)),
+                "options": f"-c lock_timeout={timeout_ms}",
+            }
+        return create_engine(
+            url, pool_pre_ping=True, json_deserializer=msgspec.json.decode, connect_args=connect_args
+        )
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, json_deserializer=msgspec.json.decode)
@@ -34,7 +46,7 @@ def make_engine(database_url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -24,7 +24,8 @@ class AuditRecordRow(Base):
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     )
-    request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique: a request that reached a provider has an egress entry and an outcome entry.
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     tenant: Mapped[str | None] = mapped_column(String(128), index=True)
@@ -51,6 +52,9 @@ class AuditRecordRow(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     record_hash: Mapped[str] = mapped_column(String(64))
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # egress | outcome | record (NULL before revision 0003: a single entry): see docs/AUDIT.md
+    phase: Mapped[str | None] = mapped_column(String(16))
+    destinations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class AuditChainHead(Base):

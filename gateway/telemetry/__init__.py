@@ -86,7 +86,7 @@ class Telemetry:
             "gateway.tenant": tenant,
             "gateway.location": record.location or "",
             "gateway.outcome": record.outcome,
-            "http.response.status_code": record.status_code,
+            "http.response.status_code": record.status_code or 0,
         }
         self._end_root(record, attributes)
         self._requests.add(1, attributes)
@@ -123,7 +123,7 @@ class Telemetry:
             request.ended = True
             span = request.root
             span.set_attributes({**detail, **request.extra})
-            if record.status_code >= 500:
+            if (record.status_code or 0) >= 500:
                 span.set_status(Status(StatusCode.ERROR, record.error_code or ""))
             span.end()
             return
@@ -132,7 +132,7 @@ class Telemetry:
         span = self._tracer.start_span(
             f"gateway {record.endpoint}", start_time=_nanoseconds(record.started_at), attributes=detail
         )
-        if record.status_code >= 500:
+        if (record.status_code or 0) >= 500:
             span.set_status(Status(StatusCode.ERROR, record.error_code or ""))
         span.end(end_time=_nanoseconds(record.finished_at))
 

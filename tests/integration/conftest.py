@@ -78,7 +78,7 @@ def start_gateway(
         policies_dir=policies_dir,
         database_url=database_url,
         policy_reload_seconds=0.2,
-        **settings_overrides,
+        **{"audit_spool_dir": tmp_path / "spool", **settings_overrides},
     )
     services = Services.build(settings, detector=detector)
     with serve_in_thread(create_app(settings, services)) as url:
