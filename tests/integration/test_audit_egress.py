@@ -252,3 +252,36 @@ def test_crash_between_phases_reads_as_sent_outcome_unknown(
     ]
     report = cli("audit", "report", "--location", "cloud")
     assert "sent, outcome unknown" in report.out
+
+
+def test_every_destination_is_recorded_and_a_failed_cloud_attempt_counts_as_cloud(
+    gateway_db: RunningGateway, cloud: Cloud, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {**CHAT, "model": "fail-500", "max_tokens": 4}
+    response = post(gateway_db, body)
+    assert response.status_code == 200 and response.headers["x-gateway-route"] == "local"
+    found = entries(gateway_db.engine, response.headers["x-request-id"])
+    assert [e["phase"] for e in found] == ["egress", "egress", "outcome"]
+    assert found[-1]["destinations"] == [
+        {"location": "cloud", "model": "fail-500", "outcome": "error", "error_code": "upstream_error"},
+        {"location": "local", "model": "local", "outcome": "ok"},
+    ]
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_url)
+    report = cli("audit", "report", "--location", "cloud", "--entity", "PERSON")
+    assert "requests: 1" in report.out, report.out
+    reached = [line.split() for line in report.out.splitlines() if line.startswith("pii ")]
+    assert ["pii", "PERSON", "cloud", "pseudonymize", "1", "1"] in reached  # the failed attempt
+    assert ["pii", "PERSON", "local", "pseudonymize", "1", "1"] in reached
+    listed = cli("audit", "query", "--location", "cloud", "--format", "jsonl").out
+    assert response.headers["x-request-id"] in listed
+
+
+def test_a_pii_block_lists_the_checks_that_ran(gateway_db: RunningGateway) -> None:
+    response = post(gateway_db, {**CHAT, "messages": [{"role": "user", "content": "my ssn is 078-05-1120"}]})
+    assert response.status_code == 403
+    table = AuditRecordRow
+    with gateway_db.engine.connect() as connection:
+        checks = connection.execute(
+            select(table.checks).where(table.request_id == response.headers["x-request-id"])
+        ).scalar_one()
+    assert {"check": "pii", "status": "blocked", "detail": "pii:US_SSN"} in checks
