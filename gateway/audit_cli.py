@@ -113,6 +113,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         f"{result.checkpoints_matched} signed checkpoint(s) matched, "
         f"{result.purged} purged record(s) checked by their links only"
     )
+    print(
+        f"uncovered tail: {result.uncovered} record(s) after the newest signed checkpoint "
+        f"(a checkpoint is signed every {keys.checkpoint_every} records or "
+        f"{keys.checkpoint_seconds:g} s while records arrive)"
+    )
     return 0
 
 

@@ -3,6 +3,9 @@
     GatewayError                       500 internal_error
     ├── BadRequest                     400 invalid_request_error
     │   └── PayloadTooLarge            413 request_too_large
+    │   ├── RouteNotFound              404 not_found (an unknown path)
+    │   ├── MethodNotAllowed           405 method_not_allowed
+    │   └── HeadersTooLarge            431 request_header_fields_too_large
     ├── Unauthorized                   401 invalid_api_key
     ├── ModelNotFound                  404 model_not_found
     ├── PolicyViolation                403 policy_violation (param = the check, never the content)
@@ -52,6 +55,21 @@ class BadRequest(GatewayError):
 class PayloadTooLarge(BadRequest):
     status_code = 413
     code = "request_too_large"
+
+
+class RouteNotFound(BadRequest):
+    status_code = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(BadRequest):
+    status_code = 405
+    code = "method_not_allowed"
+
+
+class HeadersTooLarge(BadRequest):
+    status_code = 431
+    code = "request_header_fields_too_large"
 
 
 class Unauthorized(GatewayError):

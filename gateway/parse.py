@@ -12,13 +12,12 @@ from gateway.exchange import CompletionRequest, Endpoint
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _NUMBERS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 _POSITIVE_INTEGERS = ("max_tokens", "max_completion_tokens", "n")
+# Deeper than any real request (tool schemas nest a dozen levels); bounds every recursive walk.
+MAX_DEPTH = 64
 
 
 def parse_request(endpoint: Endpoint, raw: bytes) -> CompletionRequest:
-    try:
-        body = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        raise BadRequest("The request body is not valid JSON.") from None
+    body = decode_body(raw)
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
     model = body.get("model")
@@ -33,6 +32,39 @@ def parse_request(endpoint: Endpoint, raw: bytes) -> CompletionRequest:
         _check_prompt(body.get("prompt"))
     _check_sampling(body)
     return CompletionRequest(endpoint=endpoint, model=model, stream=stream, body=body)
+
+
+def decode_body(raw: bytes) -> Any:
+    """JSON, UTF-8, nested at most MAX_DEPTH levels: anything else is a 400, never a 500."""
+    try:
+        body = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        raise BadRequest("The request body is not valid JSON.") from None
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.") from None
+    except RecursionError:  # the decoder's own limit, far deeper than ours
+        raise _too_deep() from None
+    if _depth_exceeds(body, MAX_DEPTH):
+        raise _too_deep()
+    return body
+
+
+def _too_deep() -> BadRequest:
+    return BadRequest(f"The request body is nested deeper than {MAX_DEPTH} levels.")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    # Iterative on purpose: every later stage that walks the body recursively is then safe.
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            pending.extend((child, depth + 1) for child in item.values() if isinstance(child, (dict, list)))
+        elif isinstance(item, list):
+            pending.extend((child, depth + 1) for child in item if isinstance(child, (dict, list)))
+    return False
 
 
 def _check_messages(messages: Any) -> None:

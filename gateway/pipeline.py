@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class Inbound:
     request_id: str
-    endpoint: Endpoint | Literal["models"]
+    endpoint: Endpoint | Literal["models", "other"]  # other: a /v1/ path or method not served
     authorization: str | None
     read_body: Callable[[], Awaitable[bytes]]
 
@@ -47,7 +48,7 @@ class Answer:
 
 
 async def handle(services: Services, inbound: Inbound) -> Answer:
-    assert inbound.endpoint != "models"
+    assert inbound.endpoint in ("chat", "completions")
     trail = Trail(inbound.request_id, inbound.endpoint)
     try:
         policies, policy = _identify(services, inbound, trail)
@@ -84,6 +85,16 @@ async def list_models(services: Services, inbound: Inbound) -> list[str]:
         raise error from None
     await services.conclude(trail.record(200, "ok"))
     return [name for name in policy.models if name in policies.gateway.models]
+
+
+async def refuse(services: Services, inbound: Inbound, error: GatewayError) -> GatewayError:
+    """A /v1/ request the gateway does not serve (unknown path, wrong method, oversized
+    headers) is still audited: the caller's tenant when its key is valid, else none."""
+    trail = Trail(inbound.request_id, inbound.endpoint)
+    with suppress(GatewayError):  # an unknown key: the record says so by its missing tenant
+        _identify(services, inbound, trail)
+    await services.conclude(trail.failed(error))
+    return error
 
 
 def as_gateway_error(raised: Exception) -> GatewayError:
@@ -190,6 +201,7 @@ async def _finish_stream(
     wants_usage = bool((trail.request.body.get("stream_options") or {}).get("include_usage"))
     model, counted = trail.route.model, 0
     outcome: tuple[int, str, str | None] = (200, "client_disconnected", None)
+    failure: GatewayError | None = None
     try:
         chunk = first
         while chunk is not None:
@@ -205,10 +217,9 @@ async def _finish_stream(
         for out in await guard.finish():
             yield out
         outcome = (200, "ok", None)
-    except Exception as raised:  # mid-stream: the status is sent, so report it in-band
-        error = as_gateway_error(raised)
-        outcome = (200, "error", error.code)
-        yield {"error": {"message": error.message, "type": error.error_type, "code": error.code}}
+    except Exception as raised:  # mid-stream: the status is sent, so report it in-band (below)
+        failure = as_gateway_error(raised)
+        outcome = (200, "error", failure.code)
     finally:
         if not trail.usage.completion_tokens:
             trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk
@@ -217,7 +228,9 @@ async def _finish_stream(
         record = trail.record(*outcome)
         if outcome[1] == "client_disconnected":
             services.spawn(services.conclude(record))  # nobody is left to wait for it
-    try:  # reached unless the caller left: the stream ends with [DONE] or an in-band error
+    try:  # reached unless the caller left; the record is safe before the stream's last event
         await services.conclude(record)
-    except GatewayError as error:
-        yield {"error": {"message": error.message, "type": error.error_type, "code": error.code}}
+    except GatewayError as unrecorded:
+        failure = failure or unrecorded
+    if failure is not None:  # then [DONE]: a stream never just stops
+        yield {"error": {"message": failure.message, "type": failure.error_type, "code": failure.code}}

@@ -22,9 +22,9 @@ from litestar.exceptions import NotFoundException
 from litestar.plugins import InitPluginProtocol
 from litestar.template.config import TemplateConfig
 
-from gateway.api.admin_auth import ReviewerScope, presented_key, resolve_reviewer
+from gateway.api.admin_auth import ReviewerScope, presented_reviewer, session_secret
 from gateway.audit.appender import CONTENT_FIELDS
-from gateway.audit.desk import ReviewDesk, public_view
+from gateway.audit.desk import MAX_PAGE, ReviewDesk, public_view
 from gateway.audit.filters import AuditFilter, parse_time
 from gateway.audit.verify import Verification
 from gateway.errors import BadRequest
@@ -42,8 +42,8 @@ def desk_of(services: Services) -> ReviewDesk:
 
 
 def reviewer_of(request: Request, services: Services, allow_cookie: bool = False) -> ReviewerScope:
-    key = presented_key(request, allow_cookie)
-    return resolve_reviewer(services.policies.current.gateway.reviewers, key)
+    secret = session_secret(services.audit.keys.master_key)
+    return presented_reviewer(request, services.policies.current.gateway.reviewers, secret, allow_cookie)
 
 
 def filter_from(params: dict[str, str], reviewer: ReviewerScope) -> AuditFilter:
@@ -68,21 +68,29 @@ def filter_from(params: dict[str, str], reviewer: ReviewerScope) -> AuditFilter:
     return where.scoped(reviewer.tenants)
 
 
-def _int_param(params: dict[str, str], name: str, default: int | None) -> int | None:
+def _int_param(
+    params: dict[str, str], name: str, default: int | None, low: int = 1, high: int | None = None
+) -> int | None:
+    """A paging parameter: an integer in [low, high], else 400 naming it."""
     value = params.get(name)
-    if not value:
+    if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise BadRequest(f"Invalid {name}: expected a number.", param=name) from None
+        number = low - 1
+    if number < low or (high is not None and number > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise BadRequest(f"Invalid {name}: expected a whole number {bounds}.", param=name)
+    return number
 
 
-def verification_view(result: Verification, reviewer: ReviewerScope) -> dict[str, Any]:
+def verification_view(result: Verification, reviewer: ReviewerScope, desk: ReviewDesk) -> dict[str, Any]:
     view = asdict(result)
     view["ok"] = result.ok
-    if not reviewer.sees_all:  # the failing record may belong to a tenant out of scope
+    if not reviewer.sees_all:  # nothing about other tenants: not their records, not their count
         view["first_bad_request_id"] = None if result.ok else "(hidden: outside your tenants)"
+        view["records"], view["scoped"] = desk.count(reviewer.tenants), True
     return view
 
 
@@ -92,7 +100,7 @@ def list_records(request: Request, services: Services) -> dict[str, Any]:
     params = dict(request.query_params)
     where = filter_from(params, reviewer)
     page = desk_of(services).page(
-        where, _int_param(params, "before", None), _int_param(params, "limit", 50) or 50
+        where, _int_param(params, "before", None), _int_param(params, "limit", 50, high=MAX_PAGE) or 50
     )
     return {
         "object": "list",
@@ -116,7 +124,8 @@ def record_detail(request: Request, services: Services, request_id: str) -> dict
 def chain_status(request: Request, services: Services) -> dict[str, Any]:
     reviewer = reviewer_of(request, services)
     full = request.query_params.get("full", "").lower() in ("1", "true", "yes")
-    return verification_view(desk_of(services).chain_status(full=full), reviewer)
+    desk = desk_of(services)
+    return verification_view(desk.chain_status(full=full), reviewer, desk)
 
 
 API_ROUTES = [list_records, record_detail, chain_status]

@@ -5,8 +5,10 @@
     GET  /review/verify                 a full verification of the chain
     GET  /review/login, POST /review/login, POST /review/logout
 
-Signing in stores the reviewer key in an HttpOnly, SameSite=Strict cookie; a request with
-`Authorization: Bearer` works too. Without a valid key every page redirects to the login form.
+Signing in exchanges the reviewer key for a signed, expiring session token in an HttpOnly,
+SameSite=Strict cookie (Secure over TLS); the key itself is never stored in the browser. A
+request with `Authorization: Bearer` works too. Without a valid session every page redirects to
+the login form.
 """
 
 from __future__ import annotations
@@ -20,14 +22,20 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from gateway.api.admin import FILTER_FIELDS, desk_of, filter_from, reviewer_of, verification_view
-from gateway.api.admin_auth import REVIEW_COOKIE, ReviewerScope, resolve_reviewer
+from gateway.api.admin_auth import (
+    REVIEW_COOKIE,
+    SESSION_SECONDS,
+    ReviewerScope,
+    issue_session,
+    resolve_reviewer,
+    session_secret,
+)
 from gateway.audit.desk import public_view
 from gateway.errors import BadRequest, Unauthorized
 from gateway.services import Services
 
 LOGIN = "/review/login"
 PAGE_SIZE = 50
-SESSION_SECONDS = 8 * 3600
 
 
 def _reviewer(request: Request, services: Services) -> ReviewerScope | None:
@@ -64,7 +72,7 @@ def review_list(request: Request, services: Services) -> Template | Redirect:
             "filters": filters,
             "next_url": next_url,
             "error": error,
-            "chain": verification_view(desk.chain_status(full=False), reviewer),
+            "chain": verification_view(desk.chain_status(full=False), reviewer, desk),
         },
     )
 
@@ -92,7 +100,8 @@ def review_verify(request: Request, services: Services) -> Template | Redirect:
     reviewer = _reviewer(request, services)
     if reviewer is None:
         return Redirect(LOGIN, status_code=303)
-    chain = verification_view(desk_of(services).chain_status(full=True), reviewer)
+    desk = desk_of(services)
+    chain = verification_view(desk.chain_status(full=True), reviewer, desk)
     return Template(template_name="review/verify.html", context={"reviewer": reviewer, "chain": chain})
 
 
@@ -119,7 +128,7 @@ def login(
     response: Response[Any] = Redirect("/review", status_code=303)
     response.set_cookie(
         REVIEW_COOKIE,
-        key,
+        issue_session(key, session_secret(services.audit.keys.master_key)),
         max_age=SESSION_SECONDS,
         path="/",
         httponly=True,

@@ -19,7 +19,7 @@ from gateway.audit.checkpoint import signature_problem
 from gateway.audit.filters import AuditFilter
 from gateway.audit.keyring import Keyring
 from gateway.audit.keys import AuditKeys
-from gateway.audit.reader import iter_records, open_content, readable_keys
+from gateway.audit.reader import count_records, iter_records, open_content, readable_keys
 from gateway.audit.verify import Verification, load_checkpoints, verify_chain
 from gateway.db.models import AuditRecordRow
 
@@ -92,6 +92,10 @@ class ReviewDesk:
             ),
         )
         return RecordDetail(open_content(dict(stored), "decrypted", keys), check)
+
+    def count(self, scope: tuple[str, ...]) -> int:
+        """Requests recorded for these tenants (what a scoped reviewer may know of the log)."""
+        return count_records(self.engine, AuditFilter(scope=scope))
 
     def chain_status(self, full: bool = False) -> Verification:
         """Full: the whole chain. Otherwise from the newest checkpoint on (fast at any size)."""

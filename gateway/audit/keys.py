@@ -73,8 +73,9 @@ class AuditKeys:
     master_key: bytes
     uses_dev_signing_key: bool = False
     uses_dev_master_key: bool = False
-    checkpoint_every: int = 1000
-    checkpoint_seconds: float = 60.0
+    # The tail no checkpoint covers yet is at most this many records, or this many seconds.
+    checkpoint_every: int = 100
+    checkpoint_seconds: float = 5.0
 
     @property
     def signing_key_id(self) -> str:
@@ -120,8 +121,8 @@ class AuditKeys:
             master_key=master,
             uses_dev_signing_key=not signing_text,
             uses_dev_master_key=not master_text,
-            checkpoint_every=max(1, int(environ.get("GATEWAY_AUDIT_CHECKPOINT_EVERY", "1000"))),
-            checkpoint_seconds=float(environ.get("GATEWAY_AUDIT_CHECKPOINT_SECONDS", "60")),
+            checkpoint_every=max(1, int(environ.get("GATEWAY_AUDIT_CHECKPOINT_EVERY", "100"))),
+            checkpoint_seconds=float(environ.get("GATEWAY_AUDIT_CHECKPOINT_SECONDS", "5")),
         )
 
 

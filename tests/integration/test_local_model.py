@@ -55,3 +55,18 @@ def test_client_leaving_mid_stream_still_leaves_a_record(gateway: RunningGateway
         time.sleep(0.05)
     (record,) = found
     assert record.outcome == "client_disconnected" and record.stream
+
+
+def test_tool_call_history_is_answered_locally(gateway: RunningGateway) -> None:
+    """What the openai SDK sends after a tool call, on the local model: an answer, not a 500."""
+    from tests.unit.providers.test_local_messages import AFTER_A_TOOL_CALL
+
+    completion = gateway.client().chat.completions.create(
+        model="local",
+        messages=AFTER_A_TOOL_CALL,  # type: ignore[arg-type]
+        max_tokens=8,
+        temperature=0,
+    )
+    assert completion.choices[0].message.content is not None
+    (record,) = records(gateway)
+    assert (record.status_code, record.location) == (200, "local")
