@@ -2,19 +2,23 @@
 
     .venv/bin/python bench/audit_write.py                        # 2 processes x 128 in flight, 20 s
     .venv/bin/python bench/audit_write.py --processes 4 --concurrency 64 --seconds 30
+    .venv/bin/python bench/audit_write.py --two-phase   # as cloud requests write: egress, then outcome
 
 Each process is what a gateway worker is to the audit log: one AuditWriter (its batching
 thread) and many requests awaiting their own record's commit (`--concurrency` asyncio tasks,
 each writing a record, awaiting its commit, and writing the next). All processes append to one
 chain in one database, contending for the chain head lock. After the run the whole chain is
 verified and its `seq` checked contiguous. Reports records/s over the measured window and the
-commit latency a request waits (p50/p99).
+commit latency a request waits (p50/p99). With `--two-phase` each request writes what a request
+that reaches a provider writes: its egress entry (awaited), then its outcome entry; records/s
+then counts both, and requests/s is half of it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import multiprocessing
 import statistics
 import sys
@@ -27,8 +31,14 @@ from bench.audit_common import bench_database, bench_environ, bench_record
 
 
 def _worker(
-    url: str, tag: str, concurrency: int, warmup: float, seconds: float, out: multiprocessing.Queue
-) -> None:  # type: ignore[type-arg]
+    url: str,
+    tag: str,
+    concurrency: int,
+    warmup: float,
+    seconds: float,
+    two_phase: bool,
+    out: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> None:
     from gateway.audit.keys import AuditKeys
     from gateway.audit.writer import AuditWriter
     from gateway.db.engine import make_engine
@@ -43,9 +53,13 @@ def _worker(
         while (now := time.perf_counter()) < stop_at:
             record = bench_record(index, tag)
             index += concurrency
+            if two_phase:
+                egress = dataclasses.replace(record, phase="egress", status_code=None, outcome="sent")
+                await writer.write_egress(egress)
+                record.phase = "outcome"
             await writer.write(record)
             if now >= measure_from:
-                counted += 1
+                counted += 2 if two_phase else 1
                 latencies.append(time.perf_counter() - now)
 
     async def run() -> None:
@@ -72,6 +86,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=128, help="requests in flight per process")
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--two-phase", action="store_true", help="egress entry, then outcome entry")
     args = parser.parse_args()
 
     from gateway.audit.keys import AuditKeys
@@ -83,7 +98,8 @@ def main() -> int:
     with bench_database(args.database) as url:
         workers = [
             context.Process(
-                target=_worker, args=(url, f"p{n}_", args.concurrency, args.warmup, args.seconds, results)
+                target=_worker,
+                args=(url, f"p{n}_", args.concurrency, args.warmup, args.seconds, args.two_phase, results),
             )
             for n in range(args.processes)
         ]
@@ -111,7 +127,8 @@ def main() -> int:
     p50 = statistics.median(r[1] for r in reports) * 1000
     p99 = max(r[2] for r in reports) * 1000
     print(
-        f"| {args.database} | {args.processes} x {args.concurrency} | {rate:,.0f} rec/s "
+        f"| {args.database}{' two-phase' if args.two_phase else ''} | {args.processes} x {args.concurrency} "
+        f"| {rate:,.0f} rec/s "
         f"| {p50:.1f} ms | {p99:.1f} ms | {n:,} records, chain ok ({verify_s:.1f} s) |"
     )
     return 0

@@ -10,6 +10,7 @@ audit chain (`_send_ready`), or the request is refused with 503 and nothing is s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
@@ -65,6 +66,9 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
         trail.usage = completion.usage
         trail.answered(guard)
         _spend(services, trail)
+    except asyncio.CancelledError:  # the client left (api/disconnect.py): nobody waits for the record
+        services.spawn(services.conclude(trail.record(499, "client_disconnected", "client_disconnected")))
+        raise
     except Exception as raised:
         error = as_gateway_error(raised)
         error.route = trail.route.location if trail.route else None

@@ -10,6 +10,7 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
+from gateway.api.disconnect import DisconnectWatch
 from gateway.api.errors import gateway_error_response
 from gateway.api.request_id import request_id_of
 from gateway.errors import GatewayError, PayloadTooLarge
@@ -18,16 +19,24 @@ from gateway.pipeline import Answer, Inbound, handle, list_models
 from gateway.services import Services
 
 
-def _inbound(request: Request, services: Services, endpoint: Endpoint | Literal["models"]) -> Inbound:
+def _inbound(
+    request: Request,
+    services: Services,
+    endpoint: Endpoint | Literal["models"],
+    watch: DisconnectWatch | None = None,
+) -> Inbound:
     services.telemetry.begin(endpoint, request.headers)  # this request's trace, until its audit record
 
     async def read_body() -> bytes:
         try:
-            return await request.body()
+            body = await request.body()
         except HTTPException as exc:
             if exc.status_code == 413:
                 raise PayloadTooLarge("The request body is larger than the gateway accepts.") from None
             raise
+        if watch is not None:
+            watch.body_read.set()
+        return body
 
     return Inbound(
         request_id=request_id_of(request.scope),
@@ -38,8 +47,9 @@ def _inbound(request: Request, services: Services, endpoint: Endpoint | Literal[
 
 
 async def _serve(request: Request, services: Services, endpoint: Endpoint) -> Response[bytes] | Stream:
+    watch = DisconnectWatch(request)
     try:
-        answer = await handle(services, _inbound(request, services, endpoint))
+        answer = await watch.run(handle(services, _inbound(request, services, endpoint, watch)))
     except GatewayError as error:
         return gateway_error_response(error)  # type: ignore[return-value]
     return _respond(answer)

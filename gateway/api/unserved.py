@@ -31,6 +31,7 @@ _SERVED = {
 
 
 async def _refused(request: Request, services: Services, error: GatewayError) -> Response[dict[str, object]]:
+    services.telemetry.begin("other", request.headers)
     inbound = Inbound(
         request_id=request_id_of(request.scope),
         endpoint="other",

@@ -3,6 +3,7 @@ every /v1/ request leaves its audit record."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +113,27 @@ def test_huge_headers_are_431_and_audited_without_the_key(gateway: RunningGatewa
     many = {f"x-h{i}": "v" * 4000 for i in range(10)} | {"Authorization": f"Bearer {DEMO_KEY}"}
     assert httpx.get(gateway.url + "/healthz", headers=many, timeout=10).status_code == 431
     assert httpx.get(gateway.url + "/healthz", headers={"x-fine": "v" * 4000}, timeout=10).status_code == 200
+
+
+def test_a_client_that_leaves_cancels_the_cloud_call_and_the_fallback(
+    gateway: RunningGateway, cloud: Cloud
+) -> None:
+    """The cloud stalls (the test policies time it out after 2 s, then fall back to the local
+    model); the caller gives up after 0.3 s. The wait is cancelled at once: no fallback runs."""
+    body = {"model": "fail-slow", "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(gateway.url + "/v1/chat/completions", json=body, headers=AUTH, timeout=0.3)
+    deadline = time.monotonic() + 10
+    while not records(gateway) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (record,) = records(gateway)
+    assert (record.status_code, record.outcome) == (499, "client_disconnected")
+    assert record.destinations == [
+        {
+            "location": "cloud",
+            "model": "fail-slow",
+            "outcome": "client_disconnected",
+            "error_code": "client_disconnected",
+        }
+    ]
+    assert record.latency_ms < 1500  # well before the upstream timeout would have fired
