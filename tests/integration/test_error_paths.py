@@ -85,8 +85,9 @@ def test_refused_connection_is_502_not_504(unreachable_cloud: RunningGateway) ->
     ],
 )
 def test_unserved_v1_requests_are_audited(
-    gateway: RunningGateway, method: str, path: str, status: int, code: str
+    gateway_on: RunningGateway, method: str, path: str, status: int, code: str
 ) -> None:
+    gateway = gateway_on  # SQLite and PostgreSQL
     response = httpx.request(method, gateway.url + path, headers=AUTH, content=b"{}", timeout=10)
     assert_openai_error(response, status, code)
     (record,) = records(gateway)
@@ -101,7 +102,8 @@ def test_unserved_v1_request_with_an_unknown_key_has_no_tenant(gateway: RunningG
     assert record.tenant is None and record.status_code == 404
 
 
-def test_huge_headers_are_431_and_audited_without_the_key(gateway: RunningGateway, cloud: Cloud) -> None:
+def test_huge_headers_are_431_and_audited_without_the_key(gateway_on: RunningGateway, cloud: Cloud) -> None:
+    gateway = gateway_on  # SQLite and PostgreSQL
     before = len(cloud.app.received)
     huge = {"Authorization": "Bearer " + "k" * 1_000_000, "content-type": "application/json"}
     body = '{"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}'
