@@ -69,3 +69,23 @@ def test_paging_is_validated(review: Review, params: dict[str, object]) -> None:
 def test_valid_paging_is_served(review: Review, log: dict[str, str]) -> None:
     assert len(review.get("/admin/audit", limit=500).json()["data"]) == 5
     assert len(review.get("/admin/audit", limit=1).json()["data"]) == 1
+
+
+def test_the_review_page_shows_a_crash_between_phases_as_sent_outcome_unknown(
+    review: Review, log: dict[str, str]
+) -> None:
+    from gateway.audit.trail import Trail
+    from gateway.routing import Route
+    from tests.integration.audit_support import write
+
+    trail = Trail("req_crashed_for_the_page", "chat")
+    trail.route = Route(
+        location="cloud", model="gpt-4o", provider="openai", upstream_model="gpt-4o", reasons=()
+    )
+    write(review.engine, [trail.sending()])
+    headers = {"authorization": f"Bearer {ALL_KEY}"}
+    detail = httpx.get(review.url + "/review/records/req_crashed_for_the_page", headers=headers, timeout=30)
+    assert detail.status_code == 200 and "sent, outcome unknown" in detail.text
+    assert "cloud: gpt-4o (sent)" in detail.text
+    listing = httpx.get(review.url + "/review", headers=headers, timeout=30).text
+    assert "sent, outcome unknown" in listing
