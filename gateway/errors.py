@@ -13,7 +13,8 @@
     ├── ServiceUnavailable             503 + Retry-After (the gateway itself cannot serve)
     │   ├── LocalModelBusy             503 local_model_busy
     │   ├── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
-    │   └── LimitsUnavailable          503 limits_unavailable (a budget that cannot be checked)
+    │   ├── LimitsUnavailable          503 limits_unavailable (a budget that cannot be checked)
+    │   └── ImageRedactionUnavailable  503 image_redaction_unavailable (OCR could not run: same rule)
     ├── UpstreamError                  502 upstream_error
     │   └── UpstreamTimeout            504 upstream_timeout
     └── PolicyError                    (not HTTP) a policy file is invalid: file, line, key path
@@ -115,6 +116,10 @@ class DetectorUnavailable(ServiceUnavailable):
 
 class LimitsUnavailable(ServiceUnavailable):
     code = "limits_unavailable"
+
+
+class ImageRedactionUnavailable(ServiceUnavailable):
+    code = "image_redaction_unavailable"
 
 
 class UpstreamError(GatewayError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -14,6 +15,10 @@ from gateway.audit.record import AuditRecord
 from gateway.audit.spend import month_to_date_spend
 from gateway.audit.writer import AuditWriter
 from gateway.checks.base import InputScan
+from gateway.checks.images.check import ImageCheck, ImageWork, local_model_reads_images
+from gateway.checks.images.decode import ImageLimits
+from gateway.checks.images.ocr import TesseractOcr
+from gateway.checks.images.source import FetchLimits, ImageSource
 from gateway.checks.output import OutputGuard
 from gateway.checks.pii.check import PiiCheck
 from gateway.checks.pii.detection import Detection, DetectionSettings
@@ -21,7 +26,6 @@ from gateway.checks.pii.detector import Detector
 from gateway.checks.pii.engine import PresidioDetector
 from gateway.checks.pii.guard import guard_for
 from gateway.checks.pii.hashing import Hasher
-from gateway.checks.pii.images import ImageCheck, local_model_reads_images
 from gateway.checks.registry import CheckRegistry
 from gateway.exchange import Usage
 from gateway.limits import ProcessLimits, TenantLimits, limits_for
@@ -42,9 +46,25 @@ def input_checks(
 ) -> tuple[CheckRegistry, Detection]:
     """The input stage as the gateway runs it (also used by `gateway policy test`)."""
     detection = Detection(detector or PresidioDetector, DetectionSettings.from_environ(settings.environ))
-    images = ImageCheck(lambda policy: local_model_reads_images(policies.current.gateway, policy))
+    images = ImageCheck(
+        lambda policy: local_model_reads_images(policies.current.gateway, policy),
+        detection,
+        image_work(settings),
+    )
     checks = CheckRegistry([images, PiiCheck(detection, Hasher.from_environ(settings.environ))])
     return checks, detection
+
+
+def image_work(settings: Settings) -> ImageWork:
+    limits = ImageLimits(settings.image_max_bytes, settings.image_max_pixels)
+    fetch = FetchLimits(settings.image_fetch_timeout_seconds, settings.image_fetch_max_redirects)
+    return ImageWork(
+        ocr=TesseractOcr(),
+        source=ImageSource(limits, fetch),
+        limits=limits,
+        ocr_timeout_seconds=settings.ocr_timeout_seconds,
+        concurrency=os.cpu_count() or 1,
+    )
 
 
 @dataclass

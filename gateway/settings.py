@@ -28,6 +28,13 @@ class Settings:
     # and connect): past it, an egress entry is refused (503) and a last entry is spooled.
     audit_write_timeout_seconds: float = 5.0
     audit_spool_dir: Path = Path("var/audit-spool")
+    # Images (routing.images: redact, and fetching allowed image URLs): bounds on the work one
+    # image may cost, checked before it is decoded.
+    image_max_bytes: int = 5 * 1024 * 1024
+    image_max_pixels: int = 10_000_000
+    ocr_timeout_seconds: float = 10.0
+    image_fetch_timeout_seconds: float = 5.0
+    image_fetch_max_redirects: int = 3
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -50,6 +57,17 @@ class Settings:
                 env.get("GATEWAY_AUDIT_WRITE_TIMEOUT", cls.audit_write_timeout_seconds)
             ),
             "audit_spool_dir": Path(env.get("GATEWAY_AUDIT_SPOOL_DIR", str(cls.audit_spool_dir))),
+            "image_max_bytes": int(env.get("GATEWAY_IMAGE_MAX_BYTES", cls.image_max_bytes)),
+            "image_max_pixels": int(env.get("GATEWAY_IMAGE_MAX_PIXELS", cls.image_max_pixels)),
+            "ocr_timeout_seconds": int(env.get("GATEWAY_OCR_TIMEOUT_MS", cls.ocr_timeout_seconds * 1000))
+            / 1000,
+            "image_fetch_timeout_seconds": int(
+                env.get("GATEWAY_IMAGE_FETCH_TIMEOUT_MS", cls.image_fetch_timeout_seconds * 1000)
+            )
+            / 1000,
+            "image_fetch_max_redirects": int(
+                env.get("GATEWAY_IMAGE_FETCH_MAX_REDIRECTS", cls.image_fetch_max_redirects)
+            ),
             "environ": env,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})

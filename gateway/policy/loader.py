@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from gateway.errors import PolicyError
 from gateway.policy.envsubst import expand_tree
-from gateway.policy.schema import GatewayConfig, TenantPolicy
+from gateway.policy.schema import GatewayConfig, ProviderConfig, TenantPolicy
 from gateway.policy.yaml_source import YamlDocument, read_yaml
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -69,16 +69,32 @@ def _validate(doc: YamlDocument, model: type[ModelT], environ: Mapping[str, str]
         raise doc.error(key_path, problem) from None
 
 
+_TRANSFORMERS_ONLY = ("device", "dtype", "max_new_tokens", "chat_template")
+
+
 def _check_catalogue(doc: YamlDocument, gateway: GatewayConfig) -> None:
+    for name, config in gateway.providers.items():
+        _check_provider(doc, name, config)
     for name, entry in gateway.models.items():
         provider = gateway.providers.get(entry.provider)
         if provider is None:
             raise doc.error(("models", name, "provider"), f"unknown provider {entry.provider!r}")
-        is_local = provider.type == "llama_cpp"
-        if entry.location == "local" and not is_local:
-            raise doc.error(("models", name, "location"), "a local model needs a llama_cpp provider")
-        if entry.location == "cloud" and is_local:
-            raise doc.error(("models", name, "location"), "a llama_cpp provider is local")
+        if entry.location == "local" and not provider.is_local:
+            raise doc.error(
+                ("models", name, "location"), "a local model needs a llama_cpp or transformers provider"
+            )
+        if entry.location == "cloud" and provider.is_local:
+            raise doc.error(("models", name, "location"), f"a {provider.type} provider is local")
+
+
+def _check_provider(doc: YamlDocument, name: str, config: ProviderConfig) -> None:
+    # A setting the provider would ignore must not look as if it were in force.
+    if config.type != "transformers":
+        for key in _TRANSFORMERS_ONLY:
+            if key in config.model_fields_set:
+                raise doc.error(("providers", name, key), "only a transformers provider takes this key")
+    elif not config.model_path:
+        raise doc.error(("providers", name, "model_path"), "a transformers provider needs a model directory")
 
 
 def _check_tenant(doc: YamlDocument, tenant: TenantPolicy, gateway: GatewayConfig) -> None:
@@ -90,3 +106,19 @@ def _check_tenant(doc: YamlDocument, tenant: TenantPolicy, gateway: GatewayConfi
         raise doc.error(("routing", "local_model"), "must name a local model of gateway.yaml")
     if not tenant.api_keys:
         raise doc.error(("api_keys",), "at least one key is required")
+    _check_images(doc, tenant)
+
+
+def _check_images(doc: YamlDocument, tenant: TenantPolicy) -> None:
+    routing = tenant.routing
+    if routing.images == "redact" and not tenant.pii.enabled:
+        raise doc.error(("routing", "images"), "redact runs the PII policy on images: pii.enabled is false")
+    if routing.images_fetch == "allow":
+        if routing.images not in ("redact", "local_only"):
+            raise doc.error(
+                ("routing", "images_fetch"), "the gateway fetches images only under redact or local_only"
+            )
+        if not routing.images_fetch_hosts:
+            raise doc.error(("routing", "images_fetch_hosts"), "images_fetch: allow needs allowed hosts")
+    elif routing.images_fetch_hosts:
+        raise doc.error(("routing", "images_fetch_hosts"), "hosts are only used with images_fetch: allow")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,8 +19,11 @@ class Strict(BaseModel):
 # --- gateway.yaml -----------------------------------------------------------------------------
 
 
+LOCAL_PROVIDER_TYPES = frozenset({"llama_cpp", "transformers"})
+
+
 class ProviderConfig(Strict):
-    type: Literal["openai", "llama_cpp", "fake"] = "openai"
+    type: Literal["openai", "llama_cpp", "transformers", "fake"] = "openai"
     base_url: str = ""
     api_key: str = ""
     timeout_seconds: float | None = None
@@ -28,6 +32,15 @@ class ProviderConfig(Strict):
     n_ctx: int = 4096
     n_threads: int | None = None
     queue_size: int | None = None
+    # transformers only (a Hugging Face checkpoint directory is `model_path`)
+    device: str = "auto"  # auto = CUDA when present, else CPU; or "cpu", "cuda", "cuda:1"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    max_new_tokens: int = Field(512, gt=0)  # cap on what one request may generate
+    chat_template: str | None = None  # a Jinja template for tokenizers that have none
+
+    @property
+    def is_local(self) -> bool:
+        return self.type in LOCAL_PROVIDER_TYPES
 
 
 class Price(Strict):
@@ -94,7 +107,23 @@ class RoutingPolicy(Strict):
     residency: Literal["any", "local"] = "any"
     local_model: str = "local"
     fallback: Literal["local", "none"] = "none"
-    images: Literal["block", "local_only", "allow"] = "local_only"
+    images: Literal["block", "local_only", "redact", "allow"] = "local_only"
+    # Remote image URLs are fetched by the gateway only from these origins ("https://host[:port]"),
+    # and only when `images_fetch` is `allow`: anything else would let callers make the gateway
+    # request any address inside the network (server-side request forgery).
+    images_fetch: Literal["deny", "allow"] = "deny"
+    images_fetch_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("images_fetch_hosts")
+    @classmethod
+    def _origins(cls, hosts: list[str]) -> list[str]:
+        normalized = []
+        for host in hosts:
+            origin, parts = origin_of(host), urlsplit(host)
+            if origin is None or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in host:
+                raise ValueError(f"{host!r} must be an origin such as 'https://images.example.com'")
+            normalized.append(origin)
+        return normalized
 
 
 class CheckConfig(Strict):
@@ -140,3 +169,20 @@ class TenantPolicy(Strict):
     checks: ChecksPolicy = Field(default_factory=ChecksPolicy)
     limits: Limits = Field(default_factory=Limits)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL, lower-cased and without a default port;
+    None for anything else (other schemes, no host)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https") or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"

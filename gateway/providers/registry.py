@@ -11,6 +11,7 @@ from gateway.providers.base import Provider
 from gateway.providers.fake import FakeProvider
 from gateway.providers.llama_cpp_local import LlamaCppProvider, resolve_model_path
 from gateway.providers.openai_cloud import OpenAICloudProvider
+from gateway.providers.transformers_local import TransformersOptions, TransformersProvider
 from gateway.settings import Settings
 from gateway.telemetry.provider import TracedProvider
 
@@ -41,6 +42,10 @@ class ProviderRegistry:
                 n_gpu_layers=config.n_gpu_layers,
                 n_threads=config.n_threads,
                 queue_size=config.queue_size or settings.local_queue_size,
+            )
+        if config.type == "transformers":
+            return TransformersProvider(
+                TransformersOptions.of(config), queue_size=config.queue_size or settings.local_queue_size
             )
         if config.type == "fake":
             return FakeProvider()

@@ -35,7 +35,7 @@ def allowed_model(gateway: GatewayConfig, policy: TenantPolicy, model: str) -> N
 
 def _to(gateway: GatewayConfig, model: str, reasons: tuple[str, ...]) -> Route:
     entry = gateway.models[model]
-    location: Location = "local" if gateway.providers[entry.provider].type == "llama_cpp" else "cloud"
+    location: Location = "local" if gateway.providers[entry.provider].is_local else "cloud"
     return Route(location, model, entry.provider, entry.upstream_model or model, reasons)
 
 

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from gateway.checks.base import BlockedByCheck, Finding, InputScan
+from gateway.checks.images.check import IMAGES_LOCAL, ImageCheck
 from gateway.checks.pii.check import DETECTOR_UNAVAILABLE, PiiCheck
 from gateway.checks.pii.detection import Detection
 from gateway.checks.pii.detector import Detector
 from gateway.checks.pii.hashing import Hasher
-from gateway.checks.pii.images import IMAGES_LOCAL, ImageCheck
 from gateway.errors import BadRequest, DetectorUnavailable
 from gateway.exchange import CompletionRequest
 from gateway.policy.schema import TenantPolicy

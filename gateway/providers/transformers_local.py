@@ -1,0 +1,517 @@
+"""A local model from a Hugging Face checkpoint directory (`type: transformers` in gateway.yaml).
+
+    TransformersBackend   loads the checkpoint from local files only and answers one request at
+                          a time, synchronously: `complete` and `stream` (a chunk per token)
+    TransformersProvider  the provider seam: the backend on one worker thread behind a bounded
+                          queue (503 + Retry-After beyond it); the event loop only waits
+
+The backend has the shape of a model-worker backend (`describe`, `complete(endpoint, body)`,
+`stream(endpoint, body)`), so a supervised worker process can host it unchanged.
+
+torch and transformers are an optional extra (`make setup-transformers`): they are imported
+when a transformers provider first loads its model, never by the default install.
+
+Tokens are produced by `generate` itself; a stopping criterion, which `generate` calls after
+every new token, decodes the text so far, hands on what is safe to show (text that could still
+become a stop sequence is held back) and ends generation at a stop sequence or when the
+caller has gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import BadRequest, GatewayError, LocalModelBusy, ServiceUnavailable
+from gateway.exchange import Completion, Endpoint, JsonObject, Usage
+from gateway.policy.schema import ProviderConfig
+from gateway.providers.base import ProviderCall
+
+log = logging.getLogger(__name__)
+
+_WEIGHTS = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+_TOKENIZER = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
+_END = object()
+
+
+@dataclass(frozen=True, slots=True)
+class TransformersOptions:
+    model_path: str
+    device: str = "auto"
+    dtype: str = "auto"
+    max_new_tokens: int = 512
+    chat_template: str | None = None
+    n_threads: int | None = None
+
+    @classmethod
+    def of(cls, config: ProviderConfig) -> TransformersOptions:
+        return cls(
+            model_path=config.model_path,
+            device=config.device,
+            dtype=config.dtype,
+            max_new_tokens=config.max_new_tokens,
+            chat_template=config.chat_template,
+            n_threads=config.n_threads,
+        )
+
+
+def missing_files(directory: Path) -> str | None:
+    """What a checkpoint directory lacks, in words, or None when it looks complete."""
+    if not directory.is_dir():
+        return "the directory does not exist"
+    if not (directory / "config.json").is_file():
+        return "config.json is missing"
+    if not any((directory / name).is_file() for name in _WEIGHTS):
+        return "no weights (model.safetensors or pytorch_model.bin) are there"
+    if not any((directory / name).is_file() for name in _TOKENIZER):
+        return "no tokenizer files (tokenizer.json, tokenizer_config.json) are there"
+    return None
+
+
+def load(options: JsonObject) -> TransformersBackend:
+    """The entry point a model-worker host calls with the options as JSON."""
+    return TransformersBackend(TransformersOptions(**options))
+
+
+@dataclass(slots=True)
+class _Job:
+    """One generation: the prompt's tokens, the limits, and what has been produced so far."""
+
+    endpoint: Endpoint
+    model_name: str
+    input_ids: Any
+    max_new_tokens: int
+    sampling: dict[str, Any]
+    stops: tuple[str, ...]
+    tokens: list[int] = field(default_factory=list)
+    text: str = ""  # decoded so far
+    shown: int = 0  # characters of `text` handed on
+    stopped: bool = False  # a stop sequence was reached
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class TransformersBackend:
+    def __init__(self, options: TransformersOptions) -> None:
+        self.options = options
+        path = Path(options.model_path)
+        if (problem := missing_files(path)) is not None:
+            log.error("transformers model %s cannot be loaded: %s", path, problem)
+            raise ServiceUnavailable(
+                f"The local transformers model cannot be loaded from its model_path: {problem} "
+                "(models are read from local files only, never downloaded)."
+            )
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError:
+            raise ServiceUnavailable(
+                "The transformers extra is not installed (make setup-transformers)."
+            ) from None
+        self._torch = torch
+        if options.n_threads:
+            torch.set_num_threads(options.n_threads)
+        self.device = _device(options.device, torch)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(
+                path, local_files_only=True, dtype=_dtype(options.dtype, self.device, torch)
+            )
+        except (OSError, ValueError) as exc:
+            log.error("transformers model %s failed to load: %s", path, type(exc).__name__)
+            raise ServiceUnavailable(
+                f"The local transformers model cannot be loaded from its model_path ({type(exc).__name__}; "
+                "models are read from local files only, never downloaded)."
+            ) from None
+        self.model = model.to(self.device).eval()
+        self._template = options.chat_template or getattr(self.tokenizer, "chat_template", None)
+        self._context = int(getattr(model.config, "max_position_embeddings", 0) or 0)
+        eos = model.generation_config.eos_token_id
+        self._eos = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        self._pad = (
+            self.tokenizer.pad_token_id
+            if self.tokenizer.pad_token_id is not None
+            else next(iter(self._eos), 0)
+        )
+
+    def describe(self) -> JsonObject:
+        return {
+            "model_path": self.options.model_path,
+            "device": str(self.device),
+            "dtype": str(self.model.dtype),
+            "chat_template": "configured" if self.options.chat_template else (
+                "tokenizer" if self._template else "none: plain prompt"
+            ),
+        }  # fmt: skip
+
+    # --- one request, on the calling thread ----------------------------------------------
+
+    def complete(self, endpoint: Endpoint, body: JsonObject) -> JsonObject:
+        job = self._job(endpoint, body)
+        pieces: list[str] = []
+        self._generate(job, pieces.append)
+        return _completion(job, "".join(pieces), self._finish_reason(job))
+
+    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
+        """Chunks as `generate` makes them. `generate` runs on a helper thread while this
+        iterator yields; leaving the iterator early stops generation after the current token."""
+        job = self._job(endpoint, body)
+        handed: queue.SimpleQueue[object] = queue.SimpleQueue()
+
+        def run() -> None:
+            try:
+                self._generate(job, handed.put)
+            except BaseException as exc:  # raised on the iterating thread
+                handed.put(exc)
+            finally:
+                handed.put(_END)
+
+        helper = threading.Thread(target=run, name="transformers-generate", daemon=True)
+        chunk_id, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        helper.start()
+        try:
+            yield _chunk(job, chunk_id, created, {"role": "assistant", "content": ""}, None)
+            while (item := handed.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                yield _chunk(job, chunk_id, created, {"content": item}, None)
+            yield _chunk(job, chunk_id, created, {}, self._finish_reason(job))
+            yield {
+                "id": chunk_id,
+                "object": _object(job.endpoint, stream=True),
+                "created": created,
+                "model": job.model_name,
+                "choices": [],
+                "usage": _usage(job),
+            }
+        finally:
+            job.cancelled.set()
+            helper.join()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _job(self, endpoint: Endpoint, body: JsonObject) -> _Job:
+        prompt = self._prompt(endpoint, body)
+        encoded = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=not self._template)
+        input_ids = encoded["input_ids"].to(self.device)
+        prompt_tokens = int(input_ids.shape[1])
+        if prompt_tokens == 0:
+            raise BadRequest("The prompt is empty.", param="messages" if endpoint == "chat" else "prompt")
+        wanted = body.get("max_completion_tokens") or body.get("max_tokens") or self.options.max_new_tokens
+        limit = min(int(wanted), self.options.max_new_tokens)
+        if self._context:
+            if prompt_tokens >= self._context:
+                raise BadRequest(
+                    f"The prompt has {prompt_tokens} tokens; the local model's context is {self._context}."
+                )
+            limit = min(limit, self._context - prompt_tokens)
+        temperature = body.get("temperature")
+        temperature = 1.0 if temperature is None else float(temperature)
+        sampling: dict[str, Any] = {"do_sample": False}
+        if temperature > 0:
+            sampling = {
+                "do_sample": True,
+                "temperature": temperature,
+                "top_p": float(body.get("top_p") or 1.0),
+            }
+        stop = body.get("stop")
+        stops = (stop,) if isinstance(stop, str) else tuple(s for s in stop or () if s)
+        return _Job(endpoint, str(body.get("model") or "local"), input_ids, limit, sampling, stops)
+
+    def _prompt(self, endpoint: Endpoint, body: JsonObject) -> str:
+        if endpoint == "completions":
+            prompt = body["prompt"]
+            if isinstance(prompt, list):
+                if len(prompt) != 1:
+                    raise BadRequest("The local model takes one prompt per request.", param="prompt")
+                prompt = prompt[0]
+            return str(prompt)
+        messages = [
+            {"role": m["role"], "content": _message_text(i, m)} for i, m in enumerate(body["messages"])
+        ]
+        if not self._template:
+            return plain_prompt(messages)
+        try:
+            rendered = self.tokenizer.apply_chat_template(
+                messages, chat_template=self._template, tokenize=False, add_generation_prompt=True
+            )
+        except Exception as exc:  # a template may raise on roles it does not know
+            raise BadRequest(
+                f"The local model's chat template rejected the messages ({type(exc).__name__})."
+            ) from None
+        return str(rendered)
+
+    def _generate(self, job: _Job, hand_on: Callable[[str], None]) -> None:
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        backend = self
+
+        class AfterEachToken(StoppingCriteria):  # type: ignore[misc]
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                stop = backend._advance(job, int(input_ids[0, -1]), hand_on)
+                return backend._torch.full((input_ids.shape[0],), stop, dtype=backend._torch.bool)
+
+        with self._torch.inference_mode():
+            self.model.generate(
+                input_ids=job.input_ids,
+                attention_mask=self._torch.ones_like(job.input_ids),
+                max_new_tokens=job.max_new_tokens,
+                stopping_criteria=StoppingCriteriaList([AfterEachToken()]),
+                pad_token_id=self._pad,
+                **job.sampling,
+            )
+        if not job.stopped and len(job.text) > job.shown:  # what was held back for the stops
+            hand_on(job.text[job.shown :])
+            job.shown = len(job.text)
+
+    def _advance(self, job: _Job, token: int, hand_on: Callable[[str], None]) -> bool:
+        """One new token: decode, hand on what is safe, and say whether to stop."""
+        job.tokens.append(token)
+        text = self.tokenizer.decode(job.tokens, skip_special_tokens=True)
+        if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
+            return job.cancelled.is_set()
+        job.text = text
+        for stop in job.stops:
+            at = text.find(stop, max(0, job.shown - len(stop)))
+            if at != -1:
+                job.text, job.stopped = text[:at], True
+                break
+        safe = len(job.text) if job.stopped else len(job.text) - _held_back(job.text, job.stops)
+        if safe > job.shown:
+            hand_on(job.text[job.shown : safe])
+            job.shown = safe
+        return job.stopped or job.cancelled.is_set()
+
+    def _finish_reason(self, job: _Job) -> str:
+        if job.stopped or (job.tokens and job.tokens[-1] in self._eos):
+            return "stop"
+        return "length" if len(job.tokens) >= job.max_new_tokens else "stop"
+
+
+class TransformersProvider:
+    """The backend in this process, on one worker thread: it never blocks the event loop, and
+    callers beyond `queue_size` (queued or running) get 503 + Retry-After at once."""
+
+    def __init__(self, options: TransformersOptions, *, queue_size: int) -> None:
+        self.options = options
+        self._queue_size = queue_size
+        self._waiting = 0  # queued + running, touched only on the event loop
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transformers")
+        self._backend: TransformersBackend | None = None
+
+    def _loaded(self) -> TransformersBackend:  # on the worker thread
+        if self._backend is None:
+            self._backend = TransformersBackend(self.options)
+            log.info("transformers model loaded: %s", self._backend.describe())
+        return self._backend
+
+    def warm(self) -> None:
+        self._loaded()
+
+    def _submit(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
+        if self._waiting >= self._queue_size:
+            raise LocalModelBusy("The local model is busy; retry shortly.", retry_after_seconds=2)
+        self._waiting += 1
+        future = asyncio.get_running_loop().run_in_executor(self._worker, job)
+        future.add_done_callback(self._release)
+        return future
+
+    def _release(self, _: asyncio.Future[Any]) -> None:
+        self._waiting -= 1
+
+    async def complete(self, call: ProviderCall) -> Completion:
+        body = {**call.body, "model": call.upstream_model}
+        payload = await self._submit(lambda: _guarded(lambda: self._loaded().complete(call.endpoint, body)))
+        usage = Usage()
+        usage.add_from(payload)
+        return Completion(body=payload, usage=usage)
+
+    async def stream(self, call: ProviderCall) -> AsyncIterator[JsonObject]:
+        body = {**call.body, "model": call.upstream_model}
+        handoff = _Handoff(asyncio.get_running_loop())
+        cancelled = threading.Event()
+
+        def produce() -> None:
+            if cancelled.is_set():  # the caller left while this job was queued
+                return
+            try:
+                chunks = _guarded(lambda: self._loaded().stream(call.endpoint, body))
+                try:
+                    for chunk in _guarded_iter(chunks):
+                        handoff.put(chunk)
+                        if cancelled.is_set():  # the caller went away: stop generating
+                            break
+                finally:
+                    chunks.close()  # type: ignore[attr-defined]
+            except BaseException as exc:  # handed to the consumer, raised there
+                handoff.put(exc, now=True)
+            finally:
+                handoff.put(_END, now=True)
+
+        self._submit(produce)
+        try:
+            while (item := await handoff.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item  # type: ignore[misc]
+        finally:
+            cancelled.set()
+
+    async def aclose(self) -> None:
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+
+def plain_prompt(messages: list[dict[str, str]]) -> str:
+    """Messages as a plain prompt, for base models whose tokenizer has no chat template."""
+    lines = [f"{message['role']}: {message['content']}" for message in messages]
+    return "\n".join([*lines, "assistant:"])
+
+
+def _message_text(index: int, message: JsonObject) -> str:
+    content = message.get("content")
+    if content is None or isinstance(content, str):
+        return content or ""
+    texts = []
+    for part in content:
+        if part.get("type") == "text":
+            texts.append(str(part.get("text") or ""))
+        elif part.get("type") != "refusal":
+            raise BadRequest(
+                "The local model reads text only; this message has a part it cannot read.",
+                param=f"messages[{index}].content",
+            )
+    return " ".join(texts)
+
+
+def _held_back(text: str, stops: tuple[str, ...]) -> int:
+    """How many trailing characters of `text` could be the start of a stop sequence."""
+    longest = 0
+    for stop in stops:
+        for size in range(min(len(stop) - 1, len(text)), longest, -1):
+            if text.endswith(stop[:size]):
+                longest = size
+                break
+    return longest
+
+
+def _device(configured: str, torch: Any) -> Any:
+    if configured == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(configured)
+
+
+def _dtype(configured: str, device: Any, torch: Any) -> Any:
+    """`auto`: the checkpoint's own dtype on a GPU, float32 on the CPU (where half precision is
+    slow or unsupported)."""
+    if configured == "auto":
+        return "auto" if device.type == "cuda" else torch.float32
+    return getattr(torch, configured)
+
+
+def _guarded(run: Callable[[], Any]) -> Any:
+    """Errors of the model become the gateway's: its own pass, anything else is a 500 naming
+    only the exception's type (its message could quote the request)."""
+    try:
+        return run()
+    except GatewayError:
+        raise
+    except Exception as exc:
+        log.error("the transformers model failed: %s", type(exc).__name__)
+        raise GatewayError(
+            f"The local model failed ({type(exc).__name__}).", code="local_model_error"
+        ) from None
+
+
+def _guarded_iter(chunks: Iterator[JsonObject]) -> Iterator[JsonObject]:
+    while True:
+        chunk = _guarded(lambda: next(chunks, _END))
+        if chunk is _END:
+            return
+        yield chunk
+
+
+def _object(endpoint: Endpoint, stream: bool) -> str:
+    if endpoint == "completions":
+        return "text_completion"
+    return "chat.completion.chunk" if stream else "chat.completion"
+
+
+def _usage(job: _Job) -> JsonObject:
+    prompt, completion = int(job.input_ids.shape[1]), len(job.tokens)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _completion(job: _Job, text: str, finish_reason: str) -> JsonObject:
+    choice: JsonObject = {"index": 0, "finish_reason": finish_reason, "logprobs": None}
+    if job.endpoint == "chat":
+        choice["message"] = {"role": "assistant", "content": text}
+    else:
+        choice["text"] = text
+    return {
+        "id": f"cmpl-{uuid.uuid4().hex[:24]}",
+        "object": _object(job.endpoint, stream=False),
+        "created": int(time.time()),
+        "model": job.model_name,
+        "choices": [choice],
+        "usage": _usage(job),
+    }
+
+
+def _chunk(
+    job: _Job, chunk_id: str, created: int, delta: JsonObject, finish_reason: str | None
+) -> JsonObject:
+    choice: JsonObject = {"index": 0, "finish_reason": finish_reason}
+    if job.endpoint == "chat":
+        choice["delta"] = delta
+    else:
+        choice["text"] = delta.get("content", "")
+    return {
+        "id": chunk_id,
+        "object": _object(job.endpoint, stream=True),
+        "created": created,
+        "model": job.model_name,
+        "choices": [choice],
+    }
+
+
+class _Handoff:
+    """Chunks from the worker thread to the event loop, waking the loop at most every
+    `WAKE_INTERVAL` seconds (the first chunk and the end at once): a wake-up costs the loop more
+    CPU than the token it carries, and on shared cores that CPU is taken from the model."""
+
+    WAKE_INTERVAL = 0.010
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[object] = deque()
+        self._ready = asyncio.Event()
+        self._last_wake = 0.0
+
+    def put(self, item: object, now: bool = False) -> None:  # on the worker thread
+        self._items.append(item)
+        moment = time.monotonic()
+        if now or moment - self._last_wake >= self.WAKE_INTERVAL:
+            self._last_wake = moment
+            self._loop.call_soon_threadsafe(self._ready.set)
+
+    async def get(self) -> object:  # on the event loop
+        while not self._items:
+            self._ready.clear()
+            if self._items:
+                break
+            await self._ready.wait()
+        return self._items.popleft()

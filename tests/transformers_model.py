@@ -1,0 +1,74 @@
+"""A tiny GPT-NeoX checkpoint built in the test: a byte-level BPE tokenizer trained on a few lines
+with `tokenizers`, random weights, both saved with `save_pretrained` as a user's checkpoint is.
+
+Its answers are gibberish; what tests check is loading, streaming, limits, usage and errors.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+LINES = [
+    "The capital of France is Paris.",
+    "Personal data stays where the policy says it may go.",
+    "A gateway keeps an audit record of every request it serves.",
+    "Tokens stream to the caller one at a time, as the model writes them.",
+    "user: What is the capital of France?",
+    "assistant: Paris is the capital of France.",
+]
+EOS = "<|endoftext|>"
+
+
+def need_transformers() -> None:
+    """Skip without the extra on a developer's machine; under CI=true, fail: CI installs it."""
+    try:
+        import tokenizers  # noqa: F401
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the transformers extra is not installed (make setup-transformers)")
+        pytest.skip("the transformers extra is not installed (make setup-transformers)")
+
+
+def build_checkpoint(
+    directory: Path,
+    *,
+    hidden_size: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    context: int = 256,
+    vocab_size: int = 400,
+    chat_template: str | None = None,
+) -> Path:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=[EOS], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator(LINES, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=EOS, pad_token=EOS)
+    if chat_template is not None:
+        tokenizer.chat_template = chat_template
+    tokenizer.save_pretrained(directory)
+    config = GPTNeoXConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden_size * 4,
+        max_position_embeddings=context,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(0)
+    GPTNeoXForCausalLM(config).save_pretrained(directory)
+    return directory

@@ -1,0 +1,209 @@
+"""The transformers backend and provider on a tiny GPT-NeoX built here (random weights)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.errors import BadRequest, GatewayError, LocalModelBusy, ServiceUnavailable
+from gateway.exchange import Endpoint, JsonObject
+from gateway.providers.base import ProviderCall
+from gateway.providers.transformers_local import (
+    TransformersBackend,
+    TransformersOptions,
+    TransformersProvider,
+    missing_files,
+    plain_prompt,
+)
+from tests.transformers_model import build_checkpoint, need_transformers
+
+pytestmark = pytest.mark.transformers
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+GREEDY = {"model": "hf", "messages": QUESTION, "temperature": 0, "max_tokens": 24}
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    need_transformers()
+    return build_checkpoint(tmp_path_factory.mktemp("tiny-neox"))
+
+
+@pytest.fixture(scope="module")
+def backend(checkpoint: Path) -> TransformersBackend:
+    return TransformersBackend(TransformersOptions(str(checkpoint), max_new_tokens=32))
+
+
+def text_of(chunks: list[JsonObject]) -> str:
+    return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+
+
+def test_missing_files_are_named_and_nothing_is_downloaded(tmp_path: Path) -> None:
+    assert missing_files(tmp_path / "nowhere") == "the directory does not exist"
+    assert missing_files(tmp_path) == "config.json is missing"
+    (tmp_path / "config.json").write_text("{}")
+    assert "no weights" in (missing_files(tmp_path) or "")
+    need_transformers()
+    with pytest.raises(ServiceUnavailable) as caught:
+        TransformersBackend(TransformersOptions(str(tmp_path / "EleutherAI" / "pythia-70m")))
+    assert "never downloaded" in caught.value.message and caught.value.status_code == 503
+
+
+def test_a_checkpoint_without_its_tokenizer_is_refused(checkpoint: Path, tmp_path: Path) -> None:
+    for name in ("config.json", "model.safetensors"):
+        (tmp_path / name).write_bytes((checkpoint / name).read_bytes())
+    with pytest.raises(ServiceUnavailable, match="no tokenizer files"):
+        TransformersBackend(TransformersOptions(str(tmp_path)))
+
+
+def test_loads_on_the_cpu_in_float32_with_a_plain_prompt(backend: TransformersBackend) -> None:
+    facts = backend.describe()
+    assert facts["device"] == "cpu" and facts["dtype"] == "torch.float32"
+    assert facts["chat_template"] == "none: plain prompt"
+    assert plain_prompt(QUESTION) == "user: What is the capital of France?\nassistant:"
+
+
+def test_stream_is_token_by_token_and_matches_the_whole_answer(backend: TransformersBackend) -> None:
+    whole = backend.complete("chat", GREEDY)
+    chunks = list(backend.stream("chat", GREEDY))
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    content = [c for c in chunks[1:] if c["choices"] and c["choices"][0]["delta"].get("content")]
+    assert len(content) > 5  # one chunk per token that produced text, not one at the end
+    assert text_of(chunks) == whole["choices"][0]["message"]["content"]
+    usage = chunks[-1]["usage"]
+    assert chunks[-1]["choices"] == [] and usage == whole["usage"]
+    prompt_tokens = len(backend.tokenizer(plain_prompt(QUESTION))["input_ids"])
+    assert usage["prompt_tokens"] == prompt_tokens and usage["total_tokens"] == prompt_tokens + 24
+    assert chunks[-2]["choices"][0]["finish_reason"] == whole["choices"][0]["finish_reason"] == "length"
+
+
+def test_max_tokens_is_capped_by_max_new_tokens(backend: TransformersBackend) -> None:
+    answer = backend.complete("completions", {"model": "hf", "prompt": "The capital", "max_tokens": 4000})
+    assert answer["usage"]["completion_tokens"] == 32 and answer["choices"][0]["finish_reason"] == "length"
+    assert answer["object"] == "text_completion" and isinstance(answer["choices"][0]["text"], str)
+
+
+def test_stop_sequences_end_the_answer_before_them(backend: TransformersBackend) -> None:
+    free = backend.complete("chat", GREEDY)["choices"][0]["message"]["content"]
+    stop = free[6:9]
+    assert stop and free.index(stop) < 9
+    expected = free[: free.index(stop)]
+    stopped = backend.complete("chat", {**GREEDY, "stop": [stop, "never-there"]})
+    assert stopped["choices"][0]["message"]["content"] == expected
+    assert stopped["choices"][0]["finish_reason"] == "stop"
+    assert stopped["usage"]["completion_tokens"] < 24
+    chunks = list(backend.stream("chat", {**GREEDY, "stop": stop}))
+    assert text_of(chunks) == expected  # held back while it could still become the stop
+
+
+def test_a_chat_template_override_renders_the_messages(checkpoint: Path) -> None:
+    template = "{% for m in messages %}<{{ m.role }}> {{ m.content }}\n{% endfor %}<assistant>"
+    backend = TransformersBackend(TransformersOptions(str(checkpoint), chat_template=template))
+    assert backend._prompt("chat", GREEDY) == "<user> What is the capital of France?\n<assistant>"
+    assert backend.describe()["chat_template"] == "configured"
+
+
+def test_bad_input_is_a_clear_400(backend: TransformersBackend) -> None:
+    image = [{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]
+    with pytest.raises(BadRequest, match="text only"):
+        backend.complete("chat", {**GREEDY, "messages": [{"role": "user", "content": image}]})
+    with pytest.raises(BadRequest, match="context"):
+        backend.complete("completions", {"model": "hf", "prompt": "Paris " * 400})
+    with pytest.raises(BadRequest, match="one prompt"):
+        backend.complete("completions", {"model": "hf", "prompt": ["a", "b"]})
+
+
+def test_leaving_a_stream_stops_generation(backend: TransformersBackend) -> None:
+    chunks = backend.stream("chat", {**GREEDY, "max_tokens": 32})
+    next(chunks), next(chunks)
+    chunks.close()  # type: ignore[attr-defined]  # joins the generating thread: it has stopped
+
+
+# --- the provider: queue, event loop, errors -------------------------------------------------
+
+
+class GatedBackend:
+    """Stands in for the backend: answers only once the test opens the gate."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.gate = threading.Event()
+        self.fail = fail
+
+    def complete(self, endpoint: Endpoint, body: JsonObject) -> JsonObject:
+        self.gate.wait(10)
+        if self.fail:
+            raise RuntimeError("CUDA error: the prompt 'Jane Smith' broke it")
+        return {"choices": [{"index": 0, "message": {"content": "ok"}}], "usage": {"completion_tokens": 1}}
+
+    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
+        self.gate.wait(10)
+        yield {"choices": [{"index": 0, "delta": {"content": "a"}}]}
+        if self.fail:
+            raise RuntimeError("device-side assert")
+
+
+def provider_with(backend: Any, queue_size: int = 2) -> TransformersProvider:
+    provider = TransformersProvider(TransformersOptions("unused"), queue_size=queue_size)
+    provider._backend = backend
+    return provider
+
+
+CALL = ProviderCall("chat", "hf", {"messages": QUESTION, "max_tokens": 3})
+
+
+async def test_a_full_queue_is_a_503_at_once() -> None:
+    backend = GatedBackend()
+    provider = provider_with(backend)
+    running = [asyncio.create_task(provider.complete(CALL)) for _ in range(2)]
+    await asyncio.sleep(0.05)
+    with pytest.raises(LocalModelBusy) as caught:
+        await asyncio.wait_for(provider.complete(CALL), timeout=1)
+    assert caught.value.status_code == 503 and caught.value.retry_after_seconds
+    backend.gate.set()
+    assert [r.usage.completion_tokens for r in await asyncio.gather(*running)] == [1, 1]
+    await provider.aclose()
+
+
+async def test_a_model_failure_is_a_500_that_quotes_nothing() -> None:
+    backend = GatedBackend(fail=True)
+    backend.gate.set()
+    provider = provider_with(backend)
+    with pytest.raises(GatewayError) as caught:
+        await provider.complete(CALL)
+    assert caught.value.code == "local_model_error" and "Jane" not in caught.value.message
+    with pytest.raises(GatewayError, match="RuntimeError"):
+        [chunk async for chunk in provider.stream(CALL)]
+    backend.fail = False  # the provider, its queue and its thread carry on after a failure
+    assert (await provider.complete(CALL)).usage.completion_tokens == 1
+    await provider.aclose()
+
+
+async def test_generation_never_blocks_the_event_loop(checkpoint: Path) -> None:
+    provider = TransformersProvider(TransformersOptions(str(checkpoint), max_new_tokens=64), queue_size=2)
+    await asyncio.get_running_loop().run_in_executor(None, provider.warm)
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    call = ProviderCall("chat", "hf", {**GREEDY, "max_tokens": 64})
+    chunks = [chunk async for chunk in provider.stream(call)]
+    await provider.complete(call)
+    done.set()
+    await ticker
+    assert chunks[-1]["usage"]["completion_tokens"] == 64 and chunks[-1]["model"] == "hf"
+    assert len(gaps) > 10 and max(gaps) < 0.25  # the loop kept running while the model worked
+    await provider.aclose()
