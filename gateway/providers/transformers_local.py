@@ -281,7 +281,7 @@ class TransformersBackend:
     def _advance(self, job: _Job, token: int, hand_on: Callable[[str], None]) -> bool:
         """One new token: decode, hand on what is safe, and say whether to stop."""
         job.tokens.append(token)
-        text = self.tokenizer.decode(job.tokens, skip_special_tokens=True)
+        text = str(self.tokenizer.decode(job.tokens, skip_special_tokens=True))
         if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
             return job.cancelled.is_set()
         job.text = text
