@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
-import os
+import shutil
 
-import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+from tests.services import require
 
 NAME, EMAIL, CARD = "John Smith", "john.smith@example.com", "4111 1111 1111 1111"
 
@@ -63,11 +64,7 @@ def ocr(image: Image.Image) -> str:
 
 
 def need_tesseract() -> None:
-    """Skip without Tesseract on a developer's machine; under CI=true, fail: .ci/run installs it."""
-    import shutil
-
-    if shutil.which("tesseract"):
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("tesseract is not installed (.ci/run installs tesseract-ocr and tesseract-ocr-eng)")
-    pytest.skip("tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-eng)")
+    """Skip without Tesseract on a developer's machine; fail under CI (.ci/run installs it)."""
+    require(
+        shutil.which("tesseract") is not None, "tesseract (apt-get install tesseract-ocr tesseract-ocr-eng)"
+    )

@@ -6,10 +6,10 @@ Its answers are gibberish; what tests check is loading, streaming, limits, usage
 
 from __future__ import annotations
 
-import os
+import importlib.util
 from pathlib import Path
 
-import pytest
+from tests.services import require
 
 LINES = [
     "The capital of France is Paris.",
@@ -23,15 +23,11 @@ EOS = "<|endoftext|>"
 
 
 def need_transformers() -> None:
-    """Skip without the extra on a developer's machine; under CI=true, fail: CI installs it."""
-    try:
-        import tokenizers  # noqa: F401
-        import torch  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the transformers extra is not installed (make setup-transformers)")
-        pytest.skip("the transformers extra is not installed (make setup-transformers)")
+    """Skip without the extra on a developer's machine; fail under CI (.ci/run installs it)."""
+    require(
+        importlib.util.find_spec("transformers") is not None,
+        "the transformers extra (make setup-transformers)",
+    )
 
 
 def build_checkpoint(
@@ -43,7 +39,9 @@ def build_checkpoint(
     context: int = 256,
     vocab_size: int = 400,
     chat_template: str | None = None,
+    eos: bool = True,
 ) -> Path:
+    """`eos=False`: the model has no end-of-sequence token, so it always writes `max_new_tokens`."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, PreTrainedTokenizerFast
@@ -66,7 +64,7 @@ def build_checkpoint(
         num_attention_heads=heads,
         intermediate_size=hidden_size * 4,
         max_position_embeddings=context,
-        eos_token_id=tokenizer.eos_token_id,
+        eos_token_id=tokenizer.eos_token_id if eos else None,
         bos_token_id=tokenizer.eos_token_id,
     )
     torch.manual_seed(0)
