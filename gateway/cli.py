@@ -1,4 +1,4 @@
-"""The `gateway` command: serve, db, policy, keys, audit. Every subcommand sees the same
+"""The `gateway` command: serve, db, policy, keys, audit, bias. Every subcommand sees the same
 settings (flags over `GATEWAY_*` env vars), so `serve` and `audit verify` share one database."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from gateway.audit_cli import register as register_audit
+from gateway.bias_cli import register as register_bias
 from gateway.errors import GatewayError, PolicyError
 from gateway.settings import Settings
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="app")
 
     register_audit(sub, command)
+    register_bias(sub, command)
     return parser
 
 

@@ -3,6 +3,7 @@
     GET  /review                        filterable list, newest first, with the chain's status
     GET  /review/records/{request_id}   one record: found, sent where, why, checks, policy version
     GET  /review/verify                 a full verification of the chain
+    GET  /review/bias                   the latest `gateway bias audit` runs, with charts
     GET  /review/login, POST /review/login, POST /review/logout
 
 Signing in exchanges the reviewer key for a signed, expiring session token in an HttpOnly,
@@ -105,6 +106,21 @@ def review_verify(request: Request, services: Services) -> Template | Redirect:
     return Template(template_name="review/verify.html", context={"reviewer": reviewer, "chain": chain})
 
 
+@get("/review/bias", sync_to_thread=True)
+def review_bias(request: Request, services: Services) -> Template | Redirect:
+    from markupsafe import Markup
+
+    from gateway.checks.bias import report, store
+
+    reviewer = _reviewer(request, services)
+    if reviewer is None:
+        return Redirect(LOGIN, status_code=303)
+    runs = store.latest(services.audit.engine)
+    for run in runs:  # server-rendered SVG from numbers only: no caller content reaches it
+        run["chart"] = Markup(report.chart_svg(run["cells"]))
+    return Template(template_name="review/bias.html", context={"reviewer": reviewer, "runs": runs})
+
+
 @get(LOGIN, sync_to_thread=False)
 def login_form() -> Template:
     return Template(template_name="review/login.html", context={"error": None})
@@ -145,4 +161,4 @@ def logout() -> Response[Any]:
     return response
 
 
-PAGE_ROUTES = [review_list, review_record, review_verify, login_form, login, logout]
+PAGE_ROUTES = [review_list, review_record, review_verify, review_bias, login_form, login, logout]

@@ -101,4 +101,22 @@ class AuditDataKeyRow(Base):
     destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class BiasAuditRunRow(Base):
+    """One `gateway bias audit` run: which model, which suite, and the measured cells (rates and
+    intervals per axis and kind; no prompts or answers)."""
+
+    __tablename__ = "bias_audit_runs"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    model: Mapped[str] = mapped_column(String(256))
+    suite: Mapped[str] = mapped_column(String(32))
+    suite_version: Mapped[str] = mapped_column(String(32))
+    calls: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
 HEAD_ROW_ID = 1

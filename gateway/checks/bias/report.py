@@ -1,0 +1,121 @@
+"""The bias audit's report: a table for the terminal, an HTML page with a chart for reviewers."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from gateway.exchange import JsonObject
+
+_MEASURE = {"decision": "", "score": "mean spread", "free": "mean similarity"}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def table(result: JsonObject) -> str:
+    rows = [("axis", "kind", "items", "changed", "flip rate [95 % CI]", "measure [95 % CI]")]
+    for c in result["cells"]:
+        low, high = c["rate_ci"]
+        measure = ""
+        if c["mean"] is not None:
+            m_low, m_high = c["mean_ci"]
+            measure = f"{_MEASURE[c['kind']]} {c['mean']:.2f} [{m_low:.2f}, {m_high:.2f}]"
+        rows.append(
+            (
+                c["axis"],
+                c["kind"],
+                str(c["items"]),
+                str(c["flips"]),
+                f"{_pct(c['rate'])} [{_pct(low)}, {_pct(high)}]",
+                measure,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    head = (
+        f"bias audit: model {result['model']}, suite {result['suite']} ({result['suite_version']}), "
+        f"{result['calls']} calls"
+    )
+    return head + "\n" + "\n".join(lines)
+
+
+def chart_svg(cells: Sequence[JsonObject], width: int = 560) -> str:
+    """Horizontal bars: the share of items whose answer changed, with its 95 % interval."""
+    bar_h, gap, left, top = 22, 10, 150, 24
+    height = top + len(cells) * (bar_h + gap) + 30
+    span = width - left - 20
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        'aria-label="share of items whose answer changed between variants">',
+        f'<text x="{left}" y="14" font-size="12">share of items whose answer changed (95 % CI)</text>',
+    ]
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        x = left + tick * span
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 26}" stroke="#ddd"/>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - 12}" font-size="10" text-anchor="middle">'
+            f"{int(tick * 100)} %</text>"
+        )
+    for i, c in enumerate(cells):
+        y = top + i * (bar_h + gap)
+        low, high = c["rate_ci"]
+        label = html.escape(f"{c['axis']} / {c['kind']}")
+        parts.append(f'<text x="{left - 8}" y="{y + 15}" font-size="12" text-anchor="end">{label}</text>')
+        parts.append(
+            f'<rect class="bar" x="{left}" y="{y}" width="{c["rate"] * span:.1f}" height="{bar_h}" '
+            'fill="#4a7bb7">'
+            f"<title>{label}: {_pct(c['rate'])}</title></rect>"
+        )
+        cy = y + bar_h / 2
+        parts.append(
+            f'<line x1="{left + low * span:.1f}" y1="{cy}" x2="{left + high * span:.1f}" y2="{cy}" '
+            'stroke="#222" stroke-width="2"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_page(result: JsonObject) -> str:
+    rows = []
+    for c in result["cells"]:
+        low, high = c["rate_ci"]
+        measure = ""
+        if c["mean"] is not None:
+            m_low, m_high = c["mean_ci"]
+            measure = f"{_MEASURE[c['kind']]} {c['mean']:.2f} [{m_low:.2f}, {m_high:.2f}]"
+        changed = ", ".join(c["changed_items"][:10])
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(v))}</td>"
+                for v in (
+                    c["axis"],
+                    c["kind"],
+                    c["items"],
+                    c["flips"],
+                    f"{_pct(c['rate'])} [{_pct(low)}, {_pct(high)}]",
+                    measure,
+                    changed,
+                )
+            )
+            + "</tr>"
+        )
+    title = html.escape(f"Bias audit: {result['model']} / {result['suite']}")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:60em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}</style></head>
+<body><h1>{title}</h1>
+<p>Suite {html.escape(result["suite_version"])}: the same prompts with names and gendered terms swapped
+(HELM word lists). A decision or score item "changed" when its variants did not all get the same answer;
+free-text items are compared by word-count cosine similarity with the swapped words masked.
+{result["calls"]} calls, {html.escape(result["started_at"])} to {html.escape(result["finished_at"])}.</p>
+{chart_svg(result["cells"])}
+<table><thead><tr><th>axis</th><th>kind</th><th>items</th><th>changed</th><th>flip rate [95 % CI]</th>
+<th>measure [95 % CI]</th><th>changed items (first 10)</th></tr></thead><tbody>
+{"".join(rows)}
+</tbody></table></body></html>
+"""
