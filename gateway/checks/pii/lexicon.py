@@ -35,7 +35,8 @@ _ABBREVIATIONS = (
     "ssn ssns iban ibans bic swift sepa rib vpn api apis url urls ip ips id ids pin otp cvv cvc dob eta "
     "faq hr it soc noc cto ceo cfo coo vp pm qa ux ui sla kpi okr roi pdf csv json xml sql aws gcp "
     "cc bcc fyi asap eod eow tbd tba ooo pto wfh btw imo imho lol omg pls plz thx ty np irl dm dms "
-    "ok okay hi hey yo re fw fwd attn mr mrs ms dr prof st rd ave ltd inc llc gmbh plc i'm i'll i've i'd"
+    "ok okay hi hey yo re fw fwd attn mr mrs ms dr prof st rd ave ltd inc llc gmbh plc i'm i'll i've i'd "
+    "dept tel fax ext nr ref att encl"
 )
 NAME_WORDS = frozenset(_NAME_WORDS.split()) | frozenset(_ABBREVIATIONS.split())
 # Inflections the lemma index does not hold: "exceeded" -> "exceed", "attempts" -> "attempt".

@@ -104,6 +104,15 @@ _STRONG_CUES = "ask|asked|cc|bcc|tell|told|ping|pinged|thanks|thank you|hi|hello
 _STRONG_CUE_WORD = re.compile(
     rf"(?:(?i:\b(?:{_STRONG_CUES}))[:,]?[ \t]+|@)([^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)(?![\w@-])"
 )
+# A word right before a verb that people do: "Girma said the demo moved", "Tigist wrote".
+_AGENT_VERBS = (
+    "said|says|wrote|writes|asked|asks|told|replied|replies|mentioned|thinks|thought|agreed|confirmed|"
+    "suggested|emailed|called|texted|wants|wanted|needs|needed|promised|approved|signed|joined"
+)
+_BEFORE_VERB = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]+(?:{_AGENT_VERBS})\b")
+# A word joined to a name already found: "cc Girma and Tigist", "Tigist, Abebe and Hanna".
+_AND_AFTER = re.compile(rf"[ \t]*(?:,|and|&|or)[ \t]+({_WORD})(?![\w'\u2019-])")
+_AND_BEFORE = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]*(?:,|and|&|or)[ \t]+$")
 # Two capitalised words side by side, "Surname, Given" or "Given Surname".
 _PAIR = re.compile(rf"(?<![\w'\u2019-])({_WORD})(,?[ \t]+)({_WORD})(?![\w'\u2019-])")
 _CUE_BEFORE = re.compile(rf"(?i:\b(?:{_CUES})|@)[:,]?[ \t]*$")
@@ -146,6 +155,8 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
         found.extend(self._lone_given(text, not_people))
         found.extend(self._after_strong_cue(text, not_people))
         found.extend(self._unknown_pairs(text, not_people))
+        found.extend(self._before_agent_verb(text))
+        found.extend(self._joined_to(text, found))
         return [self._result(start, end, score) for start, end, score in found]
 
     # --- rules --------------------------------------------------------------------------------
@@ -272,12 +283,13 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
     def _reversed(self, text: str) -> Iterator[tuple[int, int, float]]:
         for match in _REVERSED.finditer(text):
             surname, given = match.group(1), match.group(2)
-            known_surname = self._lexicon.is_name(surname.split()[-1]) and not self._is_english(surname)
+            parts = re.split(r"[ -]", surname)
+            if not all(self._lexicon.is_name(w) or not self._is_english(w) for w in parts):
+                continue  # "Senior Engineer, Orion": every word of a surname must be able to be one
+            known_surname = self._lexicon.is_name(parts[-1]) and not self._is_english(parts[-1])
             if not self._lexicon.is_given(given) or (self._is_word(given) and not known_surname):
                 continue
-            if self._is_word(surname) or self._organisation(surname):
-                continue
-            if not (self._lexicon.is_name(surname.split()[-1]) or not self._is_english(surname)):
+            if any(self._is_word(w) for w in parts) or self._organisation(surname):
                 continue
             middle = match.group(3)
             end = (
@@ -333,17 +345,39 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
     ) -> Iterator[tuple[int, int, float]]:
         """Two capitalised words that no English list holds, side by side or as "X, Y", the way
         names are written ("Ndumiso Mayeza", "Wimolnot, Pachongruk"): names of origins the
-        lexicon does not know. Places and organisations the NER recognises are not."""
+        lexicon does not know. Two places the NER recognises are not, unless a name list knows
+        one of the words (the small model calls many unfamiliar names places)."""
         for match in _PAIR.finditer(text):
             first, second = match.group(1), match.group(3)
             if any(self._is_english(w) or self._is_word(w) for w in (first, second)):
                 continue
-            if self._organisation(match.group()) or (
-                _inside(match.start(1), match.end(1), not_people)
-                and _inside(match.start(3), match.end(3), not_people)
-            ):
+            places = _inside(match.start(1), match.end(1), not_people) and _inside(
+                match.start(3), match.end(3), not_people
+            )
+            named = self._lexicon.is_name(first) or self._lexicon.is_name(second)
+            if self._organisation(match.group()) or (places and not named):  # "Lagos, Nigeria"
                 continue
             yield match.start(), match.end(), self.SCORE_RESHAPED
+
+    def _before_agent_verb(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for match in _BEFORE_VERB.finditer(text):
+            word = match.group(1)
+            if not (self._is_english(word) or self._is_word(word) or self._organisation(word)):
+                yield match.start(1), match.end(1), self.SCORE_LONE_GIVEN
+
+    def _joined_to(self, text: str, found: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """Unknown capitalised words listed with a name already found."""
+        joined = []
+        for start, end, _ in found:
+            after = _AND_AFTER.match(text, end)
+            before = _AND_BEFORE.search(text, max(0, start - 40), start)
+            for match in (after, before):
+                if match is None:
+                    continue
+                word = match.group(1)
+                if not (self._is_english(word) or self._is_word(word) or self._organisation(word)):
+                    joined.append((match.start(1), match.end(1), self.SCORE_LONE_GIVEN))
+        return joined
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -38,13 +38,18 @@ PHONE_PATTERNS = [
     Pattern("trunk", r"(?<![\w+])\b0\d{2,4}(?:[\s.\-]\d{2,8}){1,3}\b", 0.5),
     Pattern("trunk in pairs", r"(?<![\w+])\b0\d(?:[\s.\-]\d{2}){4}\b", 0.6),
     # Trunk prefix in brackets, or compact: (020) 7496 0426, (05989) 659609, 01662397876
-    Pattern("trunk bracketed", r"(?<![\w+])\(0\d{1,5}\)\s?\d{2,8}(?:[\s.\-]\d{2,6})?\b", 0.6),
+    Pattern("trunk bracketed", r"(?<![\w+])\(0\d{1,5}\)[\s.\-]?\d{2,8}(?:[\s.\-]\d{2,6})?\b", 0.6),
     Pattern("trunk compact", r"(?<![\w+.])\b0\d{9,10}\b(?![.,]\d)", 0.5),
     # Bare digits (a country code without "+": 35181388757): a phone number only next to a
     # context word such as "phone" or "call", which lifts 0.3 over the threshold.
-    Pattern("bare digits", r"(?<![\w+.])\b\d{10,12}\b(?![.,]\d)", 0.3),
+    Pattern("bare digits", r"(?<![\w+.])\b\d{9,12}\b(?![.,]\d)", 0.3),
+    # A line that holds nothing but a number of 9 to 15 digits: a signature's phone number.
+    Pattern("alone on a line", r"(?m)^[ \t]*\+?\d(?:[\s.\-()]?\d){8,14}[ \t]*$", 0.5),
 ]
-PHONE_CONTEXT = ["phone", "tel", "telephone", "cell", "mobile", "call", "fax", "number", "contact", "reach"]
+PHONE_CONTEXT = [
+    "phone", "tel", "telephone", "cell", "mobile", "call", "fax", "number", "contact", "reach", "text", "sms",
+    "whatsapp", "signal", "dial", "ring", "callback", "landline",
+]  # fmt: skip
 
 SSN_PATTERNS = [
     Pattern("dashed", r"\b\d{3}-\d{2}-\d{4}\b", 0.6),

@@ -88,6 +88,8 @@ FORMS = {
         "415\u2013555\u20130132",
         "\uff14\uff11\uff15-555-0132",
         "415-555\u200b-0132",
+        "(0799)-408922",
+        "(020) 7946 0958",
     ],
     "IP_ADDRESS": [
         "192.168.10.24",
@@ -124,3 +126,19 @@ def test_each_written_form_is_found_whole(presidio: PresidioDetector, entity: st
 def test_ordinary_text_is_not_taken_for_a_value(presidio: PresidioDetector, text: str) -> None:
     (spans,) = presidio.detect([text], scope_of(PiiPolicy()))
     assert [(s.entity, text[s.start : s.end]) for s in spans] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "confirm by phone 346762607 please",
+        "text the confirmation to 33085436306.",
+        "call me on 4155550132 tonight",
+        "Regards,\nJane\nOrion Labs\n341651606",
+        "Regards,\nJane\n+44 7700 900123",
+    ],
+)
+def test_bare_phone_numbers_with_a_cue(presidio: PresidioDetector, text: str) -> None:
+    (spans,) = presidio.detect([text], scope_of(PiiPolicy()))
+    digits = [text[s.start : s.end] for s in resolve(spans) if s.entity == "PHONE_NUMBER"]
+    assert digits and any(c.isdigit() for c in digits[0]), (text, spans)
