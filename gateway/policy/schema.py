@@ -100,6 +100,9 @@ class PiiPolicy(Strict):
     entities: dict[str, PiiAction] = Field(default_factory=dict)
     custom: list[CustomRecognizer] = Field(default_factory=list)
     allow: list[str] = Field(default_factory=list)
+    # Top-level request fields the gateway does not know: refused (400) unless `pass`, and then
+    # scanned like every other field before they are forwarded.
+    unknown_fields: Literal["reject", "pass"] = "reject"
 
 
 class RoutingPolicy(Strict):

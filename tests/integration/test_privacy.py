@@ -38,6 +38,7 @@ KEY = "test-key-privacy"
 FALLBACK_KEY = "test-key-privacy-fallback"
 BLOCK_IMAGES_KEY = "test-key-privacy-noimages"
 OTHER_KEY = "test-key-privacy-other"
+OPEN_KEY = "test-key-privacy-open"
 
 NAME, EMAIL, PHONE = "Jane Smith", "jane.smith@example.com", "(415) 555-0132"
 CARD, SSN, IP = "4111 1111 1111 1111", "078-05-1120", "192.168.10.24"
@@ -58,12 +59,12 @@ PII = {
 }
 
 
-def tenant(name: str, key: str, **routing: Any) -> dict[str, Any]:
+def tenant(name: str, key: str, pii: dict[str, Any] | None = None, **routing: Any) -> dict[str, Any]:
     return {
         "tenant": name,
         "api_keys": [{"name": "app", "sha256": sha(key)}],
         "models": ["gpt-4o", "onprem"],
-        "pii": PII,
+        "pii": {**PII, **(pii or {})},
         "routing": {"default": "cloud", "local_model": "onprem", "images": "local_only", **routing},
         "checks": {"output": {"pii": {"action": "redact"}}},
         "audit": {"content": "redacted"},
@@ -155,6 +156,7 @@ def start(
         "fallback": tenant("fallback", FALLBACK_KEY, fallback="local"),
         "noimages": tenant("noimages", BLOCK_IMAGES_KEY, images="block"),
         "other": tenant("other", OTHER_KEY),
+        "open": tenant("open", OPEN_KEY, pii={"unknown_fields": "pass"}),
     }
     for name, body in tenants.items():
         (policies / "tenants" / f"{name}.yaml").write_text(yaml.safe_dump(body))
@@ -402,6 +404,95 @@ def test_images_follow_routing_images(stage: Stage) -> None:
     assert "cannot read images" in unreadable.value.body["message"]  # type: ignore[index]
     assert stage.cloud.received == [] and stage.onprem.calls == []
     assert [r.status_code for r in stage.records] == [403, 400]
+
+
+# --- every field a request carries ---------------------------------------------------------
+
+TOOL = {"type": "function", "function": {"name": "f", "description": f"SSN {SSN}"}}
+SCHEMA = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"description": f"SSN {SSN}"}}}
+FIELDS: dict[str, dict[str, Any]] = {
+    "user": {"user": SSN},
+    "stop": {"stop": [SSN]},
+    "tools[].function.description": {"tools": [TOOL]},
+    "tools[].function.parameters": {
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "f", "parameters": {"type": "object", "description": SSN}},
+            }
+        ]
+    },
+    "response_format.json_schema": {"response_format": SCHEMA},
+    "metadata": {"metadata": {"note": SSN}, "store": True},
+    "tool_choice": {
+        "tools": [{"type": "function", "function": {"name": "f"}}],
+        "tool_choice": {"type": "function", "function": {"name": SSN}},
+    },
+    "prediction": {"prediction": {"type": "content", "content": SSN}},
+}
+
+
+@pytest.mark.parametrize("field", list(FIELDS))
+def test_every_field_the_cloud_sees_is_scanned(stage: Stage, field: str) -> None:
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        stage.client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], **FIELDS[field]
+        )
+    assert caught.value.body["param"] == "pii:US_SSN"  # type: ignore[index]
+    assert stage.cloud.received == []
+
+
+def test_message_fields_are_scanned_and_unknown_ones_dropped(stage: Stage) -> None:
+    messages: list[Any] = [
+        {"role": "user", "content": "hi", "metadata": {"ssn": SSN}},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": f"{NAME} is on file"},
+    ]
+    stage.client().chat.completions.create(model="gpt-4o", messages=messages)
+    sent = stage.cloud.received[-1]
+    assert "metadata" not in sent["messages"][0] and SSN not in json.dumps(sent)
+    assert sent["messages"][2] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "<PERSON_1> is on file",
+    }
+    with pytest.raises(openai.PermissionDeniedError):
+        stage.client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "tool", "tool_call_id": SSN, "content": "ok"}]
+        )
+
+
+def test_completions_suffix_is_scanned(stage: Stage) -> None:
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        stage.client().completions.create(model="gpt-4o", prompt="def f():", suffix=f"# SSN {SSN}")
+    assert caught.value.body["param"] == "pii:US_SSN"  # type: ignore[index]
+    assert stage.cloud.received == []
+
+
+def test_unknown_fields_and_unreadable_parts_are_refused(stage: Stage) -> None:
+    with pytest.raises(openai.BadRequestError) as unknown:
+        stage.client().chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], extra_body={"x_note": SSN}
+        )
+    assert "x_note" in unknown.value.body["message"] and SSN not in str(unknown.value.body)  # type: ignore[index]
+    audio = [{"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}}]
+    with pytest.raises(openai.BadRequestError) as unreadable:
+        stage.client().chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": audio}])
+    assert "input_audio" in unreadable.value.body["message"]  # type: ignore[index]
+    assert stage.cloud.received == []
+
+
+def test_a_tenant_may_pass_unknown_fields_which_are_then_scanned(stage: Stage) -> None:
+    stage.client(OPEN_KEY).chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}], extra_body={"x_note": f"for {NAME}"}
+    )
+    assert stage.cloud.received[-1]["x_note"] == "for <PERSON_1>"
 
 
 # --- fail closed ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ refused with 503 `pii_detection_unavailable` otherwise. Unscanned text never goe
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 from functools import partial
@@ -19,15 +20,16 @@ from gateway.checks.base import BlockedByCheck, CheckOutcome, Finding, InputScan
 from gateway.checks.pii.actions import Pseudonyms, apply, resolve
 from gateway.checks.pii.detection import Detection
 from gateway.checks.pii.detector import Span
-from gateway.checks.pii.fields import rewrite, texts_of
+from gateway.checks.pii.fields import rewrite, texts_of, unknown_fields, unscannable_parts
 from gateway.checks.pii.hashing import Hasher
 from gateway.checks.pii.scope import actions_of, scope_of
 from gateway.checks.pii.seams import across_seams
-from gateway.errors import DetectorUnavailable
-from gateway.exchange import prompt_text
+from gateway.errors import BadRequest, DetectorUnavailable
+from gateway.exchange import Endpoint, JsonObject, prompt_text
 from gateway.policy.schema import PiiAction, TenantPolicy
 
 DETECTOR_UNAVAILABLE = "pii:detector_unavailable"
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 
 class PiiCheck:
@@ -42,6 +44,7 @@ class PiiCheck:
 
     async def scan(self, policy: TenantPolicy, scan: InputScan) -> InputScan:
         request = scan.request
+        _refuse_unscannable(request.endpoint, request.body, policy)
         texts = texts_of(request.endpoint, request.body)
         actions = actions_of(policy.pii)
         scope = scope_of(policy.pii)
@@ -97,6 +100,26 @@ class PiiCheck:
             f"The request was blocked by policy: it contains {entity} (check pii:{entity}).",
             param=f"pii:{entity}",
             findings=tuple(Finding(self.name, kind, "block", count) for kind, count in blocked.items()),
+        )
+
+
+def _refuse_unscannable(endpoint: Endpoint, body: JsonObject, policy: TenantPolicy) -> None:
+    """What the check cannot vouch for does not go on: fields it does not know (unless the
+    tenant passes them, scanned), and content parts it cannot read (audio, files)."""
+    unknown = unknown_fields(endpoint, body)
+    if unknown and policy.pii.unknown_fields == "reject":
+        name = unknown[0] if _FIELD_NAME.fullmatch(unknown[0]) else "a field"  # never echo a value
+        raise BadRequest(
+            f"The request has a field the gateway does not know ({name}); this tenant does not pass "
+            "unknown fields.",
+            param=name if name != "a field" else None,
+        )
+    parts = unscannable_parts(endpoint, body)
+    if parts:
+        kind = parts[0] if _FIELD_NAME.fullmatch(parts[0]) else "unknown"
+        raise BadRequest(
+            f"Content parts of type {kind} cannot be scanned for personal data; send text or images.",
+            param="messages",
         )
 
 

@@ -1,9 +1,23 @@
-"""Every place of a request body that carries text, read in one fixed order and written back.
+"""Every string of a request body the provider will see, read in one fixed order and written back.
 
-Chat: each message's `content` (a string, or the `text` / `refusal` of each part), its `name`,
-and the string values inside each tool call's (and legacy function call's) JSON `arguments`.
-Completions: the `prompt`, a string or a list of strings.
+What each field gets (the README lists the same):
 
+- scanned and rewritten like message text: each message's `content` (a string, or the `text` /
+  `refusal` of each part), `name`, `refusal`, `tool_call_id`, its tool calls' `id`, function
+  `name` and the string values inside their JSON `arguments` (legacy `function_call` too);
+  completions' `prompt` (a string or a list) and `suffix`; and every string, keys included,
+  of every other top-level field: `user`, `stop`, `tools` / `functions` (names, descriptions,
+  parameter schemas), `tool_choice`, `response_format` (the JSON schema), `metadata`,
+  `prediction`, `audio`, `modalities`, ... (`unknown_fields`: see below);
+- passed as they are: `model` (the gateway replaces it with the catalogue's upstream model),
+  numbers and booleans, a message's `role` and a content part's `type`;
+- images: left to the images check (`routing.images`);
+- dropped: keys of a message that are not part of the OpenAI message shape (`metadata`, ...);
+- refused (`unscannable_parts`): content parts that are neither text nor an image (audio,
+  files): their content cannot be scanned.
+
+`unknown_fields` names the top-level fields the gateway does not know; the PII check refuses
+them unless the tenant's `pii.unknown_fields` is `pass` (then they are scanned like the rest).
 `texts_of` and `rewrite` walk the same order, so the n-th text read is the n-th one replaced.
 """
 
@@ -50,29 +64,80 @@ def image_count(endpoint: Endpoint, body: JsonObject) -> int:
     )
 
 
+def unknown_fields(endpoint: Endpoint, body: JsonObject) -> list[str]:
+    known = _COMPLETION_FIELDS if endpoint == "completions" else _CHAT_FIELDS
+    return sorted(key for key in body if key not in known)
+
+
+def unscannable_parts(endpoint: Endpoint, body: JsonObject) -> list[str]:
+    """Types of content parts whose content cannot be scanned (audio, files)."""
+    if endpoint != "chat":
+        return []
+    return sorted(
+        {
+            str(part.get("type"))
+            for message in body.get("messages") or ()
+            if isinstance(message, dict) and isinstance(message.get("content"), list)
+            for part in message["content"]
+            if isinstance(part, dict) and part.get("type") not in (*_PART_TEXT_TYPES, *IMAGE_PART_TYPES)
+        }
+    )
+
+
+# The OpenAI request fields the gateway knows (chat completions, legacy completions).
+_COMMON_FIELDS = (
+    "model stream stream_options temperature top_p n max_tokens presence_penalty frequency_penalty "
+    "logit_bias logprobs seed stop user"
+)
+_CHAT_FIELDS = frozenset(
+    (
+        f"{_COMMON_FIELDS} messages max_completion_tokens top_logprobs response_format tools "
+        "tool_choice parallel_tool_calls functions function_call metadata store modalities audio "
+        "prediction reasoning_effort service_tier verbosity web_search_options prompt_cache_key "
+        "safety_identifier"
+    ).split()
+)
+_COMPLETION_FIELDS = frozenset(f"{_COMMON_FIELDS} prompt suffix best_of echo".split())
+_PASSED = frozenset({"model"})  # the catalogue name, replaced by the upstream model before egress
+_MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
+)
+_PART_TEXT_TYPES = ("text", "refusal")
+
+
 def _walk(endpoint: Endpoint, body: JsonObject, visit: Visit) -> JsonObject:
-    if endpoint == "completions":
-        prompt = body.get("prompt")
-        if isinstance(prompt, str):
-            return {**body, "prompt": visit(prompt)}
-        if isinstance(prompt, list):
-            return {**body, "prompt": [visit(p) if isinstance(p, str) else p for p in prompt]}
-        return body
-    messages = body.get("messages")
-    if not isinstance(messages, list):
-        return body
-    return {**body, "messages": [_message(m, visit) if isinstance(m, dict) else m for m in messages]}
+    out: JsonObject = {}
+    for key, value in body.items():
+        if key in _PASSED:
+            out[key] = value
+        elif key == "messages" and endpoint == "chat" and isinstance(value, list):
+            out[key] = [_message(m, visit) if isinstance(m, dict) else m for m in value]
+        else:  # prompt, suffix, user, stop, tools, response_format, metadata, ...
+            out[key] = _strings(value, visit)
+    return out
+
+
+def _strings(value: Any, visit: Visit) -> Any:
+    """Every string inside a JSON value, object keys included (a schema's property names)."""
+    if isinstance(value, str):
+        return visit(value)
+    if isinstance(value, list):
+        return [_strings(item, visit) for item in value]
+    if isinstance(value, dict):
+        return {visit(key): _strings(item, visit) for key, item in value.items()}
+    return value
 
 
 def _message(message: JsonObject, visit: Visit) -> JsonObject:
-    out = dict(message)
+    out = {key: value for key, value in message.items() if key in _MESSAGE_KEYS}  # the rest: dropped
     content = message.get("content")
     if isinstance(content, str):
         out["content"] = visit(content)
     elif isinstance(content, list):
         out["content"] = [_part(part, visit) for part in content]
-    if isinstance(message.get("name"), str):
-        out["name"] = visit(message["name"])
+    for key in ("name", "refusal", "tool_call_id"):
+        if isinstance(message.get(key), str):
+            out[key] = visit(message[key])
     if isinstance(message.get("tool_calls"), list):
         out["tool_calls"] = [_tool_call(call, visit) for call in message["tool_calls"]]
     if isinstance(message.get("function_call"), dict):
@@ -81,7 +146,7 @@ def _message(message: JsonObject, visit: Visit) -> JsonObject:
 
 
 def _part(part: Any, visit: Visit) -> Any:
-    if not isinstance(part, dict):
+    if not isinstance(part, dict) or part.get("type") in IMAGE_PART_TYPES:
         return part
     out = dict(part)
     for key in _PART_TEXT_KEYS:
@@ -91,16 +156,24 @@ def _part(part: Any, visit: Visit) -> Any:
 
 
 def _tool_call(call: Any, visit: Visit) -> Any:
-    if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
+    if not isinstance(call, dict):
         return call
-    return {**call, "function": _function(call["function"], visit)}
+    out = dict(call)
+    if isinstance(call.get("id"), str):
+        out["id"] = visit(call["id"])
+    if isinstance(call.get("function"), dict):
+        out["function"] = _function(call["function"], visit)
+    return out
 
 
 def _function(function: JsonObject, visit: Visit) -> JsonObject:
+    out = dict(function)
+    if isinstance(function.get("name"), str):
+        out["name"] = visit(function["name"])
     arguments = function.get("arguments")
-    if not isinstance(arguments, str):
-        return function
-    return {**function, "arguments": _arguments(arguments, visit)}
+    if isinstance(arguments, str):
+        out["arguments"] = _arguments(arguments, visit)
+    return out
 
 
 def _arguments(arguments: str, visit: Visit) -> str:
