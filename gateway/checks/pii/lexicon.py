@@ -27,8 +27,7 @@ _NAME_WORDS = (
     "mason baker carter porter fisher taylor walker turner cooper marshal marshall golden rust "
     "reed moss stone field fields banks bush cross church house love little small short sharp "
     "wise noble bright gold silver star sun moon river forest lake ocean storm rain snow winter "
-    "spring fall an le la de da can tan nam son ha mai long nur su ay han lin ma bo to ta li "
-    "lam do ho ly vo bui dung ka ok"
+    "spring fall an le la de da can tan son ha long han ma bo to ta li lam do ho ok"
 )
 # Abbreviations people type in one case ("ssn", "SOC", "IBAN"): words, never names.
 _ABBREVIATIONS = (

@@ -113,6 +113,11 @@ _BEFORE_VERB = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]+(?:{_AGENT_VERBS})\
 # A word joined to a name already found: "cc Girma and Tigist", "Tigist, Abebe and Hanna".
 _AND_AFTER = re.compile(rf"[ \t]*(?:,|and|&|or)[ \t]+({_WORD})(?![\w'\u2019-])")
 _AND_BEFORE = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]*(?:,|and|&|or)[ \t]+$")
+# A given name written in romanised syllables joined by a hyphen ("Seo-yeon", "Jae-won",
+# "Xiao-ming"): two or three short parts, as Korean and Chinese given names are ("Wi-Fi" is not).
+_SYLLABLES = re.compile(
+    rf"(?<![\w'\u2019-])([{_UPPER}][{_LOWER}]{{1,4}}(?:-[{_LOWER}]{{2,5}}){{1,2}})(?![\w-])"
+)
 # Two capitalised words side by side, "Surname, Given" or "Given Surname".
 _PAIR = re.compile(rf"(?<![\w'\u2019-])({_WORD})(,?[ \t]+)({_WORD})(?![\w'\u2019-])")
 _CUE_BEFORE = re.compile(rf"(?i:\b(?:{_CUES})|@)[:,]?[ \t]*$")
@@ -156,6 +161,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
         found.extend(self._after_strong_cue(text, not_people))
         found.extend(self._unknown_pairs(text, not_people))
         found.extend(self._before_agent_verb(text))
+        found.extend(self._syllable_names(text))
         found.extend(self._joined_to(text, found))
         return [self._result(start, end, score) for start, end, score in found]
 
@@ -359,6 +365,14 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 continue
             yield match.start(), match.end(), self.SCORE_RESHAPED
 
+    def _syllable_names(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for match in _SYLLABLES.finditer(text):
+            parts = match.group(1).split("-")
+            if self._is_english(match.group(1)) or any(self._is_word(p) for p in parts):
+                continue  # "Wi-Fi", "Co-op", "X-ray"
+            if sum(not self._is_english(p) for p in parts) >= 1 and all(len(p) > 1 for p in parts):
+                yield match.start(1), match.end(1), self.SCORE_LONE_GIVEN
+
     def _before_agent_verb(self, text: str) -> Iterator[tuple[int, int, float]]:
         for match in _BEFORE_VERB.finditer(text):
             word = match.group(1)
@@ -375,6 +389,8 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 if match is None:
                     continue
                 word = match.group(1)
+                if any(len(part) < 2 for part in word.split("-")):  # "T-shirt"
+                    continue
                 if not (self._is_english(word) or self._is_word(word) or self._organisation(word)):
                     joined.append((match.start(1), match.end(1), self.SCORE_LONE_GIVEN))
         return joined
