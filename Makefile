@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TRANSFORMERS_STAMP := $(VENV)/.transformers-installed
 DATABASE_URL ?= sqlite:///var/gateway.db
 
-.PHONY: setup setup-transformers run test lint lock bench clean injection-model llama-wheel
+.PHONY: setup setup-transformers run test lint lock bench fuzz soak clean injection-model llama-wheel
 
 setup: $(STAMP)
 
@@ -93,6 +93,14 @@ injection-model: setup
 
 bench: setup
 	$(BIN)/python bench/gateway_bench.py
+
+# schemathesis against /openapi.json: >= 1,000 cases with a valid key, no 5xx, OpenAI error shape.
+fuzz: setup
+	$(BIN)/python bench/fuzz.py --examples 400
+
+# 10 minutes at 50 requests/s through the full privacy pipeline (the BENCHMARKS.md soak figure).
+soak: setup
+	$(BIN)/python bench/soak.py --minutes 10 --rps 50
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

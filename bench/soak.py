@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -119,28 +120,36 @@ async def one(
     results.append((started, time.monotonic() - started, status))
 
 
-async def load(url: str, rps: float, seconds: float, fake: Faker, rss: list[tuple[float, int]], pid: int):  # type: ignore[no-untyped-def]
+async def sample_rss(pid: int, start: float, rss: list[tuple[float, int]], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        rss.append((time.monotonic() - start, await asyncio.to_thread(tree_rss_kib, pid)))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=5)
+
+
+async def load(
+    url: str, rps: float, seconds: float, fake: Faker, rss: list[tuple[float, int]], pid: int
+) -> list[tuple[float, float, int]]:
+    """Open loop: request n leaves at start + n / rps, whether or not earlier ones returned."""
     results: list[tuple[float, float, int]] = []
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=128)
     headers = {"authorization": f"Bearer {KEY}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as client:
         start = time.monotonic()
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample_rss(pid, start, rss, stop))
         tasks: set[asyncio.Task[None]] = set()
-        serial, next_sample = 0, start
-        while (now := time.monotonic()) < start + seconds:
-            if now >= next_sample:
-                rss.append((now - start, tree_rss_kib(pid)))
-                next_sample += 5
-            due = start + serial / rps
-            if due > now:
-                await asyncio.sleep(min(due - now, max(0.0, next_sample - now)))
-                continue
+        serial = 0
+        while (due := start + serial / rps) < start + seconds:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))  # always yields to the requests
             task = asyncio.create_task(one(client, body(serial, fake), results))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             serial += 1
         if tasks:
             await asyncio.gather(*tasks)
+        stop.set()
+        await sampler
         rss.append((time.monotonic() - start, tree_rss_kib(pid)))
     return [(started - start, latency, status) for started, latency, status in results]
 
@@ -237,6 +246,7 @@ def main() -> int:
                 print((work / "gateway.log").read_text()[-3000:], file=sys.stderr)
                 raise
             rss: list[tuple[float, int]] = []
+            load_at_start = os.getloadavg()[0]  # other work on the machine shows in the tail
             Faker.seed(20261201)
             results = asyncio.run(load(url, args.rps, args.minutes * 60, Faker(), rss, gateway.pid))
         finally:
@@ -245,6 +255,7 @@ def main() -> int:
             cloud.terminate()
             cloud.wait(timeout=30)
         summary = summarize(results, rss, args.warmup)
+        summary["load_average_1m_at_start_and_end"] = [round(load_at_start, 2), round(os.getloadavg()[0], 2)]
         summary["config"] = {
             "minutes": args.minutes,
             "rps": args.rps,

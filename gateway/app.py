@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 
-from gateway.api import completions, health, metrics, unserved
+from gateway.api import completions, health, metrics, openapi, unserved
 from gateway.api.admin import AuditReviewPlugin
 from gateway.api.errors import on_gateway_error, on_http_exception, on_unexpected
 from gateway.api.request_id import add_request_id
@@ -34,7 +34,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             await services.aclose()
 
     return Litestar(
-        route_handlers=[*completions.ROUTES, *health.ROUTES, *metrics.ROUTES, *unserved.ROUTES],
+        route_handlers=[
+            *completions.ROUTES,
+            *health.ROUTES,
+            *metrics.ROUTES,
+            *openapi.ROUTES,
+            *unserved.ROUTES,
+        ],
         dependencies={"services": Provide(lambda: services, use_cache=True, sync_to_thread=False)},
         exception_handlers={
             GatewayError: on_gateway_error,

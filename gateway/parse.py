@@ -74,7 +74,8 @@ def _check_messages(messages: Any) -> None:
         where = f"messages[{index}]"
         if not isinstance(message, dict):
             raise BadRequest(f"'{where}' must be an object.", param=where)
-        if message.get("role") not in _ROLES:
+        role = message.get("role")
+        if not isinstance(role, str) or role not in _ROLES:  # an object is unhashable: no `in` on it
             raise BadRequest(f"'{where}.role' must be one of {sorted(_ROLES)}.", param=f"{where}.role")
         content = message.get("content")
         if content is not None and not isinstance(content, (str, list)):

@@ -41,6 +41,7 @@ def test_completions_accept_a_list_of_prompts() -> None:
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "n": true}', "n"),
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": [1]}', "stop"),
         (b'{"model": "", "messages": [{"role": "user", "content": "x"}]}', "model"),
+        (b'{"model": "m", "messages": [{"role": {}, "content": "x"}]}', "messages[0].role"),  # found by fuzzing
     ],
 )
 def test_bad_requests_name_the_field(raw: bytes, param: str | None) -> None:
