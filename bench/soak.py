@@ -182,7 +182,9 @@ def summarize(
     return {
         "requests": len(results),
         "errors": sum(1 for _, _, status in results if status != 200),
-        "statuses": sorted({status for _, _, status in results}),
+        "statuses": {
+            str(code): sum(1 for *_, s in results if s == code) for code in sorted({s for *_, s in results})
+        },
         "p50_ms_after_warmup": round(percentile(measured, 0.5), 1),
         "p99_ms_after_warmup": round(percentile(measured, 0.99), 1),
         "rss_mib_at_warmup_end": round(base / 1024, 1),

@@ -72,7 +72,7 @@ class Telemetry:
         )
 
     def observe_stage(self, name: str, seconds: float) -> None:
-        self.prometheus.stage_seconds.labels(name).observe(seconds)
+        self.prometheus.stage_histogram(name).observe(seconds)
         self._stage_latency.record(seconds, {"gateway.stage": name})
 
     def observe_audit_write(self, seconds: float) -> None:
@@ -138,23 +138,23 @@ class Telemetry:
 
     def _count_prometheus(self, record: AuditRecord, cost_usd: float) -> None:
         metrics_, tenant = self.prometheus, record.tenant or ""
-        metrics_.requests.labels(
-            record.endpoint, tenant, record.location or "", record.outcome, str(record.status_code)
-        ).inc()
-        metrics_.request_seconds.labels(record.endpoint, record.outcome).observe(record.latency_ms / 1000)
+        child = metrics_.labelled
+        status = str(record.status_code)
+        child(metrics_.requests, record.endpoint, tenant, record.location or "", record.outcome, status).inc()
+        child(metrics_.request_seconds, record.endpoint, record.outcome).observe(record.latency_ms / 1000)
         if record.prompt_tokens:
-            metrics_.tokens.labels(tenant, "input").inc(record.prompt_tokens)
+            child(metrics_.tokens, tenant, "input").inc(record.prompt_tokens)
         if record.completion_tokens:
-            metrics_.tokens.labels(tenant, "output").inc(record.completion_tokens)
+            child(metrics_.tokens, tenant, "output").inc(record.completion_tokens)
         if cost_usd > 0:
-            metrics_.cost.labels(tenant).inc(cost_usd)
+            child(metrics_.cost, tenant).inc(cost_usd)
         for check in record.checks:
-            metrics_.check_outcomes.labels(str(check["check"]), str(check["status"])).inc()
+            child(metrics_.check_outcomes, str(check["check"]), str(check["status"])).inc()
         if record.outcome == "blocked":
             blocking = {str(c["check"]) for c in record.checks if c["status"] == "blocked"}
             blocking |= {str(f["check"]) for f in record.findings if f["action"] == "block"}
             for name in blocking or {"policy"}:
-                metrics_.blocks.labels(name).inc()
+                child(metrics_.blocks, name).inc()
 
 
 def _genai_attributes(record: AuditRecord) -> dict[str, str]:

@@ -9,6 +9,7 @@ Labels are tenant, endpoint, stage, check and outcome names: never request conte
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -23,6 +24,8 @@ class PrometheusMetrics:
     def __init__(self, multiprocess_dir: str | None = None) -> None:
         self.multiprocess_dir = multiprocess_dir or os.environ.get(MULTIPROCESS_ENV) or None
         self.registry = registry = CollectorRegistry()
+        self._stages: dict[str, Any] = {}
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         self.requests = Counter(
             "gateway_requests",
             "Requests by endpoint, tenant, route location, outcome and HTTP status",
@@ -71,6 +74,20 @@ class PrometheusMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
+
+    def stage_histogram(self, stage: str) -> Any:
+        """The labelled child, looked up once: `labels()` costs more than the observation."""
+        child = self._stages.get(stage)
+        if child is None:
+            child = self._stages[stage] = self.stage_seconds.labels(stage)
+        return child
+
+    def labelled(self, metric: Any, *values: str) -> Any:
+        key = (id(metric), values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     def exposition(self) -> bytes:
         if self.multiprocess_dir:

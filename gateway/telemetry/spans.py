@@ -6,6 +6,10 @@ each request is its own asyncio task, so it is per request, and tasks spawned fo
 inherit it. Code deep in a stage (a check runner, a provider wrapper) opens its span with
 `stage(...)` without any object threaded through to it; outside a request it does nothing.
 
+Litestar's OpenTelemetry plugin is not used: it needs the ASGI instrumentation package and
+fills the server span with HTTP attributes (URL, headers) that the gateway cannot vouch for; the
+root span here carries only what is listed in `Telemetry.observe`.
+
 Attributes are set only from names the gateway controls (stage and check names, catalogue model
 names, counts, outcomes); exceptions are recorded by type, never by message, because a message
 can quote the request.
@@ -13,11 +17,13 @@ can quote the request.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
@@ -27,6 +33,8 @@ from prometheus_client import Gauge
 from gateway.errors import GatewayError
 
 StageObserver = Callable[[str, float], None]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -78,35 +86,58 @@ class StageSpan:
             self._request.extra[key] = value
 
 
-@contextmanager
+class Stage:
+    """One use of `stage(...)`: a context manager, or a decorator of a plain function (each call
+    gets its own span). A class rather than a generator: it runs several times per request."""
+
+    __slots__ = ("_attributes", "_kind", "_name", "_request", "_span", "_started", "_token")
+
+    def __init__(self, name: str, kind: SpanKind, attributes: Mapping[str, AttributeValue] | None) -> None:
+        self._name, self._kind, self._attributes = name, kind, attributes
+        self._request: RequestTelemetry | None = None
+        self._span: Span | None = None
+
+    def __enter__(self) -> StageSpan:
+        request = self._request = _current.get()
+        if request is None:
+            return StageSpan(None, None)
+        self._started = time.perf_counter()
+        span = self._span = request.tracer.start_span(
+            f"gateway.{self._name}", kind=self._kind, attributes=self._attributes
+        )
+        self._token = context.attach(trace.set_span_in_context(span))
+        return StageSpan(span, request)
+
+    def __exit__(self, kind: type[BaseException] | None, raised: BaseException | None, _: object) -> None:
+        request, span = self._request, self._span
+        if request is None or span is None:
+            return
+        context.detach(self._token)
+        if isinstance(raised, GatewayError):  # by code, never the message: it could quote the request
+            span.set_attribute("gateway.error_code", raised.code)
+            if raised.status_code >= 500:
+                span.set_status(Status(StatusCode.ERROR, raised.code))
+        elif raised is not None:
+            span.set_status(Status(StatusCode.ERROR, type(raised).__name__))
+        span.end()
+        request.observe_stage(self._name, time.perf_counter() - self._started)
+
+    def __call__(self, function: Callable[P, R]) -> Callable[P, R]:
+        name, kind, attributes = self._name, self._kind, self._attributes
+
+        @functools.wraps(function)
+        def staged(*args: P.args, **kwargs: P.kwargs) -> R:
+            with Stage(name, kind, attributes):
+                return function(*args, **kwargs)
+
+        return staged
+
+
 def stage(
     name: str, kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, AttributeValue] | None = None
-) -> Iterator[StageSpan]:
+) -> Stage:
     """A child span of the current request for one stage, and its latency in the metrics."""
-    request = _current.get()
-    if request is None:
-        yield StageSpan(None, None)
-        return
-    started = time.perf_counter()
-    with request.tracer.start_as_current_span(
-        f"gateway.{name}",
-        kind=kind,
-        attributes=attributes,
-        record_exception=False,  # the message could quote the request
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            yield StageSpan(span, request)
-        except GatewayError as error:
-            span.set_attribute("gateway.error_code", error.code)
-            if error.status_code >= 500:
-                span.set_status(Status(StatusCode.ERROR, error.code))
-            raise
-        except BaseException as raised:
-            span.set_status(Status(StatusCode.ERROR, type(raised).__name__))
-            raise
-        finally:
-            request.observe_stage(name, time.perf_counter() - started)
+    return Stage(name, kind, attributes)
 
 
 @contextmanager
