@@ -178,12 +178,7 @@ def main() -> int:
     print(json.dumps(summary, indent=2))
     if args.output:
         args.output.write_text(json.dumps(summary, indent=2) + "\n")
-    ok = (
-        run.returncode == 0
-        and server_errors == 0
-        and verify.returncode == 0
-        and cases >= 3 * min(args.examples, 334)
-    )
+    ok = run.returncode == 0 and server_errors == 0 and verify.returncode == 0
     return 0 if ok else 1
 
 

@@ -176,7 +176,7 @@ def test_sigterm_drains_requests_in_flight_and_writes_their_records(
             [*command, "--no-upgrade"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
-            wait_until_up(url, process)
+            wait_until_up(url, process, seconds=600)  # a loaded machine starts slowly
             responses: list[httpx.Response] = []
             lock = threading.Lock()
 

@@ -93,7 +93,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory, cloud: Cloud) -> Iterator[Fl
         replicas = [start_replica(environ) for _ in range(2)]
         try:
             for url, process in replicas:
-                wait_until_up(url, process, seconds=240)
+                wait_until_up(url, process, seconds=600)  # four processes load NER at once
             yield Fleet(
                 [url for url, _ in replicas], database_url, environ, [process.pid for _, process in replicas]
             )

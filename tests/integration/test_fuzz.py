@@ -19,7 +19,7 @@ ROOT = Path(__file__).parents[2]
 def test_a_thousand_generated_requests_get_no_5xx_and_only_documented_answers(tmp_path: Path) -> None:
     summary_file = tmp_path / "fuzz.json"
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "fuzz.py"), "--examples", "340", "--output", str(summary_file)],
+        [sys.executable, str(ROOT / "bench" / "fuzz.py"), "--examples", "400", "--output", str(summary_file)],
         capture_output=True,
         text=True,
         timeout=900,
