@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, or_, select
 
 from gateway.checks.pii.detector import Detector
 from gateway.db.engine import make_engine, upgrade
@@ -54,9 +54,22 @@ def add_faulty_provider(policies: Path, upstream_url: str) -> None:
 
 
 def stored(engine: Engine, request_id: str) -> AuditRecordRow:
+    """The request's last entry: its outcome (a request that reached a provider also has an
+    egress entry per attempt before it)."""
+    table = AuditRecordRow
+    query = select(table).where(
+        table.request_id == request_id, or_(table.phase.is_(None), table.phase != "egress")
+    )
     with engine.connect() as connection:
-        row = connection.execute(select(AuditRecordRow).where(AuditRecordRow.request_id == request_id)).one()
+        row = connection.execute(query).one()
     return row  # type: ignore[return-value]
+
+
+def egress_entries(engine: Engine, request_id: str) -> int:
+    table = AuditRecordRow
+    query = select(func.count()).where(table.request_id == request_id, table.phase == "egress")
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def ask(url: str, model: str, key: str = STRICT_KEY, **fields: Any) -> httpx.Response:
@@ -99,6 +112,7 @@ def test_a_failing_cloud_is_a_clear_error_and_one_record(
     assert response.headers["x-gateway-route"] == "cloud"
     record = stored(faulty_gateway.engine, response.headers["x-request-id"])
     assert (record.status_code, record.outcome, record.error_code) == (status, "error", code)
+    assert egress_entries(faulty_gateway.engine, response.headers["x-request-id"]) == 1  # the attempt
 
 
 def test_a_truncated_stream_ends_in_an_error_event_and_its_record(faulty_gateway: RunningGateway) -> None:
