@@ -6,7 +6,8 @@ The model: a GPT-NeoX with random weights (hidden 768, 12 layers, 12 heads: the 
 Pythia-160M, with a small vocabulary from a tokenizer trained on a few lines), saved with
 `save_pretrained` into a temporary directory; its config has no EOS token, so every call
 produces exactly `--tokens` tokens. Both sides decode greedily from the same prompt on the CPU
-with torch's default threads.
+with the same number of torch threads (`--threads`, default: the CPUs; the provider's
+`n_threads`).
 
 - direct: `model.generate(...)` in this process, the model loaded as the provider loads it;
 - gateway: `python -m gateway serve` in a child process, a tenant with `residency: local` and
@@ -47,11 +48,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def write_policies(directory: Path, checkpoint: Path, tokens: int) -> Path:
+def write_policies(directory: Path, checkpoint: Path, tokens: int, threads: int) -> Path:
     (directory / "tenants").mkdir(parents=True)
     gateway = {
         "providers": {
-            "hf": {"type": "transformers", "model_path": str(checkpoint), "max_new_tokens": tokens},
+            "hf": {
+                "type": "transformers",
+                "model_path": str(checkpoint),
+                "max_new_tokens": tokens,
+                "n_threads": threads,
+            },
         },
         "models": {"neox": {"provider": "hf", "location": "local"}},
     }
@@ -71,6 +77,7 @@ def direct(backend: Any, tokens: int) -> float:
     """Tokens/s of `generate` alone, on the prompt the gateway's backend renders."""
     import torch
 
+    torch.set_num_threads(backend._threads)  # as many as the provider uses, on this thread
     prompt = backend._prompt("chat", {"messages": MESSAGES})
     ids = backend.tokenizer(prompt, return_tensors="pt")["input_ids"]
     start = time.perf_counter()
@@ -117,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads, both sides")
     args = parser.parse_args()
     from gateway.providers.transformers_local import TransformersBackend, TransformersOptions
 
@@ -125,8 +133,9 @@ def main() -> None:
         checkpoint = build_checkpoint(
             work / "model", hidden_size=768, layers=12, heads=12, context=2048, vocab_size=1000, eos=False
         )
-        backend = TransformersBackend(TransformersOptions(str(checkpoint), max_new_tokens=args.tokens))
-        policies = write_policies(work / "policies", checkpoint, args.tokens)
+        options = TransformersOptions(str(checkpoint), max_new_tokens=args.tokens, n_threads=args.threads)
+        backend = TransformersBackend(options)
+        policies = write_policies(work / "policies", checkpoint, args.tokens, args.threads)
         port = free_port()
         env = {**os.environ, "GATEWAY_PII_WORKERS": "0", "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
         server = subprocess.Popen(
@@ -161,7 +170,8 @@ def main() -> None:
             server.wait(30)
     base = statistics.median(cells["direct generate"])
     print(
-        f"\n{args.tokens} tokens a call, {args.rounds} rounds, {os.cpu_count()} CPUs, torch threads default"
+        f"\n{args.tokens} tokens a call, {args.rounds} rounds, {os.cpu_count()} CPUs, "
+        f"torch threads {args.threads}"
     )
     print("| cell | tokens/s p50 | min | max | ratio to direct (p50) |\n|---|---:|---:|---:|---:|")
     for name, values in cells.items():

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import threading
 import time
@@ -123,8 +124,7 @@ class TransformersBackend:
                 "The transformers extra is not installed (make setup-transformers)."
             ) from None
         self._torch = torch
-        if options.n_threads:
-            torch.set_num_threads(options.n_threads)
+        self._threads = options.n_threads or os.cpu_count() or 1
         self.device = _device(options.device, torch)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -153,6 +153,7 @@ class TransformersBackend:
             "model_path": self.options.model_path,
             "device": str(self.device),
             "dtype": str(self.model.dtype),
+            "threads": self._threads,
             "chat_template": "configured" if self.options.chat_template else (
                 "tokenizer" if self._template else "none: plain prompt"
             ),
@@ -265,6 +266,9 @@ class TransformersBackend:
                 stop = backend._advance(job, int(input_ids[0, -1]), hand_on)
                 return backend._torch.full((input_ids.shape[0],), stop, dtype=backend._torch.bool)
 
+        # torch's thread count is per calling thread (OpenMP), and this runs on the worker's or a
+        # stream's own thread: set it each time, or a new thread runs with whatever it inherits.
+        self._torch.set_num_threads(self._threads)
         with self._torch.inference_mode():
             self.model.generate(
                 input_ids=job.input_ids,
