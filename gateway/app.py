@@ -25,6 +25,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         services.audit.start()
+        services.start()
         await services.limits.start()  # budgets start from the audit log's month-to-date spend
         watcher = asyncio.create_task(services.policies.watch(settings.policy_reload_seconds))
         try:

@@ -12,6 +12,8 @@
     ├── RateLimited                    429 rate_limit_exceeded + Retry-After
     ├── ServiceUnavailable             503 + Retry-After (the gateway itself cannot serve)
     │   ├── LocalModelBusy             503 local_model_busy
+    │   ├── LocalModelUnavailable      503 local_model_unavailable (its worker is restarting)
+    │   │   └── LocalModelCrashed      503 local_model_crashed (its worker died serving the request)
     │   ├── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
     │   ├── LimitsUnavailable          503 limits_unavailable (a budget that cannot be checked)
     │   └── ImageRedactionUnavailable  503 image_redaction_unavailable (OCR could not run: same rule)
@@ -108,6 +110,14 @@ class ServiceUnavailable(GatewayError):
 
 class LocalModelBusy(ServiceUnavailable):
     code = "local_model_busy"
+
+
+class LocalModelUnavailable(ServiceUnavailable):
+    code = "local_model_unavailable"
+
+
+class LocalModelCrashed(LocalModelUnavailable):
+    code = "local_model_crashed"
 
 
 class DetectorUnavailable(ServiceUnavailable):

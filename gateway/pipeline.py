@@ -118,15 +118,16 @@ def _identify(services: Services, inbound: Inbound, trail: Trail) -> tuple[Polic
     policies = services.policies.current
     trail.policy = policy = policies.tenants[trail.caller.tenant]
     trail.policy_version = policies.version
+    trail.gateway = policies.gateway  # later stages read this snapshot, never the live policy
     return policies, policy
 
 
 def _spend(services: Services, trail: Trail) -> None:
-    """Count the answer's tokens and cost against the tenant's limits, at the catalogue price
-    of the model that answered (a model gone from the catalogue since is free)."""
+    """Count the answer's tokens and cost against the tenant's limits, at the price of the
+    model that answered in the request's own policy version."""
     if trail.policy is None:
         return
-    entry = services.policies.current.gateway.models.get(trail.route.model) if trail.route else None
+    entry = trail.gateway.models.get(trail.route.model) if trail.route and trail.gateway else None
     price = entry.price if entry is not None else Price()
     services.limits.spend(trail.policy.tenant, trail.usage, price, trail.policy.limits)
 
@@ -151,14 +152,15 @@ async def _send_ready(services: Services, trail: Trail) -> tuple[ProviderCall, R
 
 
 def _fallback(services: Services, trail: Trail, failure: UpstreamError) -> Route | None:
-    assert trail.policy is not None and trail.route is not None
+    assert trail.gateway is not None and trail.policy is not None and trail.route is not None
     trail.attempt_failed(failure)
-    return fallback_route(services.policies.current.gateway, trail.policy, trail.route)
+    return fallback_route(trail.gateway, trail.policy, trail.route)
 
 
 async def _complete(services: Services, trail: Trail) -> Completion:
     call, route = await _send_ready(services, trail)
-    gateway = services.policies.current.gateway
+    assert trail.gateway is not None
+    gateway = trail.gateway
     try:
         completion = await services.providers.get(gateway, route.provider).complete(call)
     except UpstreamError as failure:
@@ -175,7 +177,8 @@ async def _open_stream(
     services: Services, trail: Trail
 ) -> tuple[JsonObject | None, AsyncIterator[JsonObject]]:
     """Start the stream and wait for its first chunk, so that failing early can still fall back."""
-    gateway = services.policies.current.gateway
+    assert trail.gateway is not None
+    gateway = trail.gateway
     call, route = await _send_ready(services, trail)
     chunks = services.providers.get(gateway, route.provider).stream(call)
     try:

@@ -8,6 +8,7 @@ batch in the database, limits and budgets live in Redis when `GATEWAY_REDIS_URL`
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import tempfile
@@ -18,6 +19,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from gateway.lifetime import die_with_parent
 from gateway.settings import Settings
 from gateway.telemetry.prometheus import MULTIPROCESS_ENV
 
@@ -52,12 +54,15 @@ def worker_environ(settings: Settings) -> dict[str, str]:
 
 def worker_app() -> Litestar:
     """The app of one worker process (uvicorn calls this in each of them)."""
+    die_with_parent(os.getppid())  # a server process does not outlive the supervisor that started it
     return ready_app(Settings.from_env())
 
 
 def ready_app(settings: Settings) -> Litestar:
     from gateway.app import create_app
 
+    # The server loads its local models before the first request, in their worker processes.
+    settings = dataclasses.replace(settings, start_model_workers=True)
     app = create_app(settings)  # a broken policy raises PolicyError here: refuse to start
     # The models and policies loaded at start live as long as the process: keep them out of the
     # garbage collector's full passes, which otherwise pause every request for 60-100 ms.

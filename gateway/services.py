@@ -88,6 +88,8 @@ class Services:
         policies = PolicyStore(settings.policies_dir, settings.environ)
         checks, detection = input_checks(settings, policies, detector)
         audit = AuditWriter.from_settings(settings)
+        providers = ProviderRegistry(settings)
+        policies.on_install.append(lambda fresh: providers.retire_replaced(fresh.gateway))
 
         def month_spend() -> dict[str, float]:
             return month_to_date_spend(audit.engine, policies.current.gateway.models, datetime.now(UTC))
@@ -97,7 +99,7 @@ class Services:
             policies=policies,
             checks=checks,
             detection=detection,
-            providers=ProviderRegistry(settings),
+            providers=providers,
             audit=audit,
             telemetry=Telemetry.from_environment(settings.environ),
             limits=limits_for(settings, month_spend),
@@ -105,6 +107,11 @@ class Services:
 
     def output_guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
         return TracedGuard(guard_for(policy, scan, self.detection))  # the output stage's span
+
+    def start(self) -> None:
+        """What runs before the first request: the model workers, when the settings ask."""
+        if self.settings.start_model_workers:
+            self.providers.start_workers(self.policies.current.gateway)
 
     async def conclude(self, record: AuditRecord) -> None:
         """The request's last step: its audit record, committed, and its telemetry."""

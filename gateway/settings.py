@@ -35,6 +35,7 @@ class Settings:
     ocr_timeout_seconds: float = 10.0
     image_fetch_timeout_seconds: float = 5.0
     image_fetch_max_redirects: int = 3
+    start_model_workers: bool = False  # at start (`serve`), or on the first request (tests)
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod

