@@ -202,6 +202,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         ("check", "entity", "location", "action", "records", "occurrences"),
         [(*k, n, report.finding_occurrences[k]) for k, n in sorted(report.finding_records.items())],
     )
+    print()
+    only = args.check.split(":")[0] if args.check else None  # `--check NAME[:STATUS]` filters too
+    print_table(
+        ("check", "stage", "tenant", "outcome", "requests"),
+        [(*k, n) for k, n in sorted(report.check_outcomes.items()) if only in (None, k[0])],
+    )
+    shadows = [k for k in sorted(report.shadow_runs) if only in (None, k[0])]
+    if shadows:
+        print("\nshadow runs (action: shadow): would have blocked")
+        print_table(
+            ("check", "stage", "tenant", "runs", "would block", "rate"),
+            [
+                (*k, report.shadow_runs[k], report.shadow_would_block[k], f"{report.would_block_rate(k):.1%}")
+                for k in shadows
+            ],
+        )
     exposed = report.exposed(args.location)
     scope = f" to {args.location}" if args.location else ""
     what = args.entity or "detected entities"

@@ -68,6 +68,23 @@ def cmd_policy_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of a policy file, or write both schema files to a folder."""
+    from pathlib import Path
+
+    from gateway.policy.json_schema import SCHEMA_FILES, rendered
+
+    if args.write:
+        folder = Path(args.write)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in SCHEMA_FILES:
+            (folder / name).write_text(rendered(name), encoding="utf-8")
+            print(folder / name)
+        return 0
+    sys.stdout.write(rendered(f"{args.kind}.schema.json"))
+    return 0
+
+
 def cmd_policy_test(args: argparse.Namespace) -> int:
     """Run a prompt through a tenant's input checks and routing, as the gateway would, without
     calling a model: what is found, what is forwarded, where it would run, and why."""
@@ -161,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate = command("validate", cmd_policy_validate, policy)
     validate.add_argument("directory", nargs="?")
+    schema = command("schema", cmd_policy_schema, policy, help="the policy files' JSON Schema")
+    schema.add_argument("kind", nargs="?", choices=["tenant", "gateway"], default="tenant")
+    schema.add_argument("--write", metavar="DIR", help="write tenant.schema.json and gateway.schema.json")
     test = command("test", cmd_policy_test, policy)
     test.add_argument("--tenant", required=True)
     test.add_argument("--model", required=True)

@@ -15,6 +15,7 @@
     │   ├── LocalModelUnavailable      503 local_model_unavailable (its worker is restarting)
     │   │   └── LocalModelCrashed      503 local_model_crashed (its worker died serving the request)
     │   ├── DetectorUnavailable        503 pii_detection_unavailable (fail closed: nothing unscanned leaves)
+    │   ├── CheckUnavailable           503 check_unavailable, param = the check (fail closed, any check)
     │   ├── LimitsUnavailable          503 limits_unavailable (a budget that cannot be checked)
     │   └── ImageRedactionUnavailable  503 image_redaction_unavailable (OCR could not run: same rule)
     ├── UpstreamError                  502 upstream_error
@@ -25,6 +26,8 @@ Messages are written for the caller and must never contain request content.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class GatewayError(Exception):
@@ -45,6 +48,9 @@ class GatewayError(Exception):
         self.param = param
         self.retry_after_seconds = retry_after_seconds  # sent as Retry-After when set
         self.route: str | None = None  # "cloud" | "local" once routing had decided
+        # What each check had done when this error stopped the request (`CheckOutcome`s), so
+        # that the audit record of a blocked or failed request still says it, per check.
+        self.outcomes: tuple[Any, ...] = ()
         if code is not None:
             self.code = code
 
@@ -122,6 +128,10 @@ class LocalModelCrashed(LocalModelUnavailable):
 
 class DetectorUnavailable(ServiceUnavailable):
     code = "pii_detection_unavailable"
+
+
+class CheckUnavailable(ServiceUnavailable):
+    code = "check_unavailable"
 
 
 class LimitsUnavailable(ServiceUnavailable):

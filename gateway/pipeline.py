@@ -19,7 +19,7 @@ from typing import Literal
 
 from gateway.audit.trail import Trail
 from gateway.checks.output import OutputGuard
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import GatewayError, PolicyViolation, UpstreamError
 from gateway.exchange import Completion, Endpoint, JsonObject
 from gateway.parse import parse_request
 from gateway.policy.loader import PolicySet
@@ -46,6 +46,7 @@ class Answer:
     route: Route
     completion: Completion | None = None
     chunks: AsyncIterator[JsonObject] | None = None
+    flags: tuple[str, ...] = ()  # checks that flagged (x-gateway-flags); a stream's: input only
 
 
 async def handle(services: Services, inbound: Inbound) -> Answer:
@@ -61,10 +62,10 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
         guard = services.output_guard(policy, trail.scan)
         if request.stream:
             first, rest = await _open_stream(services, trail)
-            return Answer(trail.route, chunks=_finish_stream(services, trail, guard, first, rest))
-        completion = await guard.on_completion(await _complete(services, trail))
+            chunks = _finish_stream(services, trail, guard, first, rest)
+            return Answer(trail.route, chunks=chunks, flags=trail.flags())
+        completion = await _answer(trail, guard, await _complete(services, trail))
         trail.usage = completion.usage
-        trail.answered(guard)
         _spend(services, trail)
     except asyncio.CancelledError:  # the client left (api/disconnect.py): nobody waits for the record
         services.spawn(services.conclude(trail.record(499, "client_disconnected", "client_disconnected")))
@@ -75,7 +76,7 @@ async def handle(services: Services, inbound: Inbound) -> Answer:
         await services.conclude(trail.failed(error))
         raise error from None
     await services.conclude(trail.record(200, "ok"))
-    return Answer(trail.route, completion=completion)
+    return Answer(trail.route, completion=completion, flags=trail.flags())
 
 
 async def list_models(services: Services, inbound: Inbound) -> list[str]:
@@ -173,6 +174,14 @@ async def _complete(services: Services, trail: Trail) -> Completion:
     return completion
 
 
+async def _answer(trail: Trail, guard: OutputGuard, completion: Completion) -> Completion:
+    """The answer through the output checks; what they did is audited even when one blocks."""
+    try:
+        return await guard.on_completion(completion)
+    finally:
+        trail.answered(guard)
+
+
 async def _open_stream(
     services: Services, trail: Trail
 ) -> tuple[JsonObject | None, AsyncIterator[JsonObject]]:
@@ -226,7 +235,7 @@ async def _finish_stream(
         outcome = (200, "ok", None)
     except Exception as raised:  # mid-stream: the status is sent, so report it in-band (below)
         failure = as_gateway_error(raised)
-        outcome = (200, "error", failure.code)
+        outcome = (200, "blocked" if isinstance(failure, PolicyViolation) else "error", failure.code)
     finally:
         if not trail.usage.completion_tokens:
             trail.usage.completion_tokens = counted  # local streams carry no usage: one per chunk

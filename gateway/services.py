@@ -14,19 +14,18 @@ from typing import Any
 from gateway.audit.record import AuditRecord
 from gateway.audit.spend import month_to_date_spend
 from gateway.audit.writer import AuditWriter
-from gateway.checks.base import InputScan
+from gateway.checks.base import CheckContext, InputScan
 from gateway.checks.images.check import ImageCheck, ImageWork, local_model_reads_images
 from gateway.checks.images.decode import ImageLimits
 from gateway.checks.images.ocr import TesseractOcr
 from gateway.checks.images.source import FetchLimits, ImageSource
-from gateway.checks.output import OutputGuard
+from gateway.checks.input import BuiltinCheck, InputStage, build_input_checks
+from gateway.checks.output import OutputGuard, OutputStage
 from gateway.checks.pii.check import PiiCheck
 from gateway.checks.pii.detection import Detection, DetectionSettings
 from gateway.checks.pii.detector import Detector
 from gateway.checks.pii.engine import PresidioDetector
-from gateway.checks.pii.guard import guard_for
 from gateway.checks.pii.hashing import Hasher
-from gateway.checks.registry import CheckRegistry
 from gateway.exchange import Usage
 from gateway.limits import ProcessLimits, TenantLimits, limits_for
 from gateway.limits.budget import cost_usd
@@ -43,7 +42,7 @@ log = logging.getLogger(__name__)
 
 def input_checks(
     settings: Settings, policies: PolicyStore, detector: Detector | Callable[[], Detector] | None = None
-) -> tuple[CheckRegistry, Detection]:
+) -> tuple[InputStage, Detection]:
     """The input stage as the gateway runs it (also used by `gateway policy test`)."""
     detection = Detection(detector or PresidioDetector, DetectionSettings.from_environ(settings.environ))
     images = ImageCheck(
@@ -51,8 +50,9 @@ def input_checks(
         detection,
         image_work(settings),
     )
-    checks = CheckRegistry([images, PiiCheck(detection, Hasher.from_environ(settings.environ))])
-    return checks, detection
+    builtins: list[BuiltinCheck] = [images, PiiCheck(detection, Hasher.from_environ(settings.environ))]
+    context = CheckContext(environ=settings.environ, pii_detection=detection)
+    return InputStage(builtins, build_input_checks(context)), detection
 
 
 def image_work(settings: Settings) -> ImageWork:
@@ -71,9 +71,10 @@ def image_work(settings: Settings) -> ImageWork:
 class Services:
     settings: Settings
     policies: PolicyStore
-    checks: CheckRegistry
+    checks: InputStage
     providers: ProviderRegistry
     audit: AuditWriter
+    output: OutputStage
     telemetry: Telemetry = field(default_factory=Telemetry)
     limits: TenantLimits = field(default_factory=ProcessLimits)
     detection: Detection | None = None  # the PII detector, shared by the input and output stages
@@ -87,6 +88,7 @@ class Services:
         worker process."""
         policies = PolicyStore(settings.policies_dir, settings.environ)
         checks, detection = input_checks(settings, policies, detector)
+        output = OutputStage.build(CheckContext(environ=settings.environ, pii_detection=detection))
         audit = AuditWriter.from_settings(settings)
         providers = ProviderRegistry(settings)
         policies.on_install.append(lambda fresh: providers.retire_replaced(fresh.gateway))
@@ -98,6 +100,7 @@ class Services:
             settings=settings,
             policies=policies,
             checks=checks,
+            output=output,
             detection=detection,
             providers=providers,
             audit=audit,
@@ -106,7 +109,7 @@ class Services:
         )
 
     def output_guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
-        return TracedGuard(guard_for(policy, scan, self.detection))  # the output stage's span
+        return TracedGuard(self.output.guard(policy, scan))  # the output stage's span
 
     def start(self) -> None:
         """What runs before the first request: the model workers, when the settings ask."""
@@ -139,6 +142,8 @@ class Services:
             await asyncio.gather(*self.background, return_exceptions=True)
         await self.providers.aclose()
         await self.limits.aclose()
+        self.checks.close()
+        self.output.close()
         if self.detection is not None:
             self.detection.close()
         await asyncio.to_thread(self.audit.stop)

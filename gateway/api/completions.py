@@ -56,7 +56,9 @@ async def _serve(request: Request, services: Services, endpoint: Endpoint) -> Re
 
 
 def _respond(answer: Answer) -> Response[bytes] | Stream:
-    headers = {"x-gateway-route": answer.route.location}
+    headers: dict[str, str] = {"x-gateway-route": answer.route.location}
+    if answer.flags:
+        headers["x-gateway-flags"] = ",".join(answer.flags)
     if answer.chunks is not None:
         return Stream(_sse(answer.chunks), media_type="text/event-stream", headers=headers)
     assert answer.completion is not None

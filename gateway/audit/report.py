@@ -1,6 +1,11 @@
 """Summaries of a period for reviewers: requests by tenant, location and status; findings by
 entity type and location, with how many were sent on unchanged.
 
+Per check (`checks` of each record): how many requests each check passed, flagged, rewrote,
+blocked or failed, per tenant ("how many requests did prompt_injection block last week, per
+tenant"); and for `action: shadow`, how many runs would have blocked: the would-block rate an
+admin reads before switching a check from shadow to block. `skipped` outcomes are not counted.
+
 "Sent unchanged" counts records whose request was routed (so content left for `location`) while
 the finding's action left the value as it was (allow, flag, local_only). A US_SSN finding with
 action `redact` at `cloud` means the cloud saw `<US_SSN>`, not the number. Findings count at
@@ -25,6 +30,7 @@ UNCHANGED_ACTIONS = frozenset({"allow", "flag", "local_only"})
 UNKNOWN_OUTCOME = "sent, outcome unknown"
 
 FindingKey = tuple[str, str, str, str]  # check, kind, location, action
+CheckKey = tuple[str, str, str]  # check, stage, tenant
 
 
 @dataclass(slots=True)
@@ -36,6 +42,13 @@ class Report:
     finding_records: Counter[FindingKey] = field(default_factory=Counter)
     finding_occurrences: Counter[FindingKey] = field(default_factory=Counter)
     sent_unchanged: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, location)
+    check_outcomes: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)  # + status
+    shadow_runs: Counter[CheckKey] = field(default_factory=Counter)
+    shadow_would_block: Counter[CheckKey] = field(default_factory=Counter)
+
+    def would_block_rate(self, key: CheckKey) -> float:
+        runs = self.shadow_runs[key]
+        return self.shadow_would_block[key] / runs if runs else 0.0
 
     def exposed(self, location: str | None = None) -> int:
         return sum(n for (_, where), n in self.sent_unchanged.items() if location in (None, where))
@@ -71,7 +84,23 @@ def build_report(engine: Engine, where: AuditFilter) -> Report:
         for location, destinations, findings in rows:
             for reached in reached_locations(location, destinations):
                 _add_findings(report, where.entity, reached, findings or [])
+    query = where.apply(select(table.tenant, table.checks), engine.dialect.name)
+    with engine.connect() as connection:
+        for tenant, checks in connection.execution_options(yield_per=5000).execute(query):
+            _add_checks(report, tenant or "(unknown)", checks or [])
     return report
+
+
+def _add_checks(report: Report, tenant: str, checks: list[dict[str, Any]]) -> None:
+    for outcome in checks:
+        status = str(outcome.get("status"))
+        if status == "skipped":
+            continue
+        key = (str(outcome.get("check")), str(outcome.get("stage") or "input"), tenant)
+        report.check_outcomes[(*key, status)] += 1
+        if outcome.get("action") == "shadow" and status != "failed":
+            report.shadow_runs[key] += 1
+            report.shadow_would_block[key] += 1 if outcome.get("would_block") else 0
 
 
 def reached_locations(location: str | None, destinations: list[dict[str, Any]] | None) -> list[str | None]:

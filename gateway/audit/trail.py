@@ -34,9 +34,10 @@ class Trail:
     model_known: bool = False  # a name outside the catalogue is not stored: it could be anything
     usage: Usage = field(default_factory=Usage)
     blocked_findings: tuple[Finding, ...] = ()
+    stopped_outcomes: tuple[CheckOutcome, ...] = ()  # the checks' outcomes when one stopped it
     answer_text: str | None = None  # set only by an output stage that redacted it
     output_findings: tuple[Finding, ...] = ()
-    blocked_outcomes: tuple[CheckOutcome, ...] = ()  # the checks that ran up to a block
+    output_outcomes: tuple[CheckOutcome, ...] = ()
     # Every attempt to send the request somewhere, in order (see `sending`).
     destinations: list[dict[str, Any]] = field(default_factory=list)
 
@@ -60,8 +61,21 @@ class Trail:
             self.destinations[-1].update(outcome="error", error_code=error.code)
 
     def answered(self, guard: OutputGuard) -> None:
-        """What the output stage learnt of the answer: its audit copy and what it found."""
+        """What the output stage learnt of the answer: its audit copy, what it found, and what
+        each output check did."""
         self.answer_text, self.output_findings = guard.redacted_answer(), guard.findings()
+        self.output_outcomes = guard.outcomes()
+
+    def flags(self) -> tuple[str, ...]:
+        """The checks that flagged this request or its answer so far (shadow runs are not told
+        to the caller: they must not change what it sees)."""
+        flagged = (o.check for o in self.outcomes() if o.status == "flagged" and not o.would_block)
+        return tuple(dict.fromkeys(flagged))
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        """Per check, what happened to this request, input then output."""
+        inputs = self.scan.outcomes if self.scan else self.stopped_outcomes
+        return (*inputs, *self.output_outcomes)
 
     def record(self, status_code: int, outcome: str, error_code: str | None = None) -> AuditRecord:
         """The request's last entry: `outcome` when egress entries precede it, else `record`."""
@@ -104,10 +118,7 @@ class Trail:
                 {"check": f.check, "kind": f.kind, "action": f.action, "count": f.count}
                 for f in (*(scan.findings if scan else ()), *self.blocked_findings, *self.output_findings)
             ],
-            checks=[
-                {"check": o.check, "status": o.status, "detail": o.detail}
-                for o in (scan.outcomes if scan else self.blocked_outcomes)
-            ],
+            checks=[outcome.as_audit() for outcome in self.outcomes()],
             # Raw content is never stored: only text a PII check has already redacted.
             request_content=(
                 _audited_prompt(scan) if keep_content and scan and scan.content_redacted else None
@@ -120,7 +131,8 @@ class Trail:
     def failed(self, error: GatewayError) -> AuditRecord:
         if isinstance(error, BlockedByCheck):  # what the blocking check found: types and counts
             self.blocked_findings = error.findings
-            self.blocked_outcomes = error.outcomes
+        if error.outcomes and self.scan is None:
+            self.stopped_outcomes = error.outcomes
         if isinstance(error, PolicyViolation):
             outcome = "blocked"
         elif error.status_code < 500:

@@ -1,14 +1,31 @@
-"""What every check reports. Findings name types and counts, never the matched content."""
+"""What every check is and reports. Findings and outcomes name types and counts, never content.
+
+InputCheck    a registered input check (`checks.input.<name>`), built once per process
+OutputCheck   a registered output check (`checks.output.<name>`): one guard per request
+CheckOutcome  what one check did to one request, as the audit record stores it
+"""
 
 from __future__ import annotations
 
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from gateway.checks.config import CheckConfig, Stage
 from gateway.errors import PolicyViolation
 from gateway.exchange import CompletionRequest
 
-CheckStatus = Literal["passed", "flagged", "rewritten", "blocked", "failed"]
+if TYPE_CHECKING:
+    from gateway.checks.output import OutputGuard
+    from gateway.checks.pii.detection import Detection
+    from gateway.policy.schema import TenantPolicy
+
+# passed: ran, nothing to act on; flagged: found something, let it through (flag, shadow);
+# rewritten: changed the text (redact, pseudonymize...); blocked: refused the request or answer;
+# failed: could not run (error, timeout, model missing); skipped: not enabled by the policy.
+CheckStatus = Literal["passed", "flagged", "rewritten", "blocked", "failed", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +40,80 @@ class Finding:
 class CheckOutcome:
     check: str
     status: CheckStatus
-    detail: str = ""
+    detail: str = ""  # a short reason in the gateway's words, never the content
+    stage: Stage = "input"
+    action: str = ""  # what the policy asked for: block, redact, flag, shadow, ...
+    version: str = ""  # the detector's version
+    score: float | None = None  # the highest score seen; stored only as its bucket
+    types: tuple[tuple[str, int], ...] = ()  # what was found, by type, with counts
+    would_block: bool = False  # `action: shadow` and the check would have blocked
+
+    def as_audit(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "stage": self.stage,
+            "status": self.status,
+            "action": self.action,
+            "version": self.version,
+            "score_bucket": score_bucket(self.score),
+            "types": dict(self.types),
+            "would_block": self.would_block,
+            "detail": self.detail,
+        }
+
+
+def score_bucket(score: float | None) -> str | None:
+    """A score as the audit keeps it: its tenth ("0.8-0.9"), so records carry no fine signal."""
+    if score is None:
+        return None
+    low = min(9, max(0, math.floor(score * 10)))
+    return f"{low / 10:.1f}-{(low + 1) / 10:.1f}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckContext:
+    """What a check may use to build itself: the process environment (its settings) and the
+    PII detection the gateway already runs, for checks that scan for PII."""
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+    pii_detection: Detection | None = None
+
+
+class InputCheck(ABC):
+    """A registered input check. `scan` reads the request's texts (`gateway.checks.texts`)
+    and returns the next scan with its outcome appended; it blocks by raising `BlockedByCheck`
+    and signals that it could not run by raising `CheckUnavailable` (the input stage then
+    fails closed)."""
+
+    name: ClassVar[str]
+    config_model: ClassVar[type[CheckConfig]]
+    version: str = "unknown"
+
+    def __init__(self, context: CheckContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    async def scan(self, config: Any, scan: InputScan) -> InputScan: ...
+
+    def close(self) -> None:  # noqa: B027  (most checks hold nothing to release)
+        """Release workers or models; the check is not used afterwards."""
+
+
+class OutputCheck(ABC):
+    """A registered output check: a guard per request in the output chain."""
+
+    name: ClassVar[str]
+    config_model: ClassVar[type[CheckConfig]]
+    version: str = "unknown"
+
+    def __init__(self, context: CheckContext) -> None:
+        self.context = context
+
+    @abstractmethod
+    def guard(self, config: Any, policy: TenantPolicy, scan: InputScan) -> OutputGuard: ...
+
+    def close(self) -> None:  # noqa: B027
+        """Release workers or models; the check is not used afterwards."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +156,8 @@ class BlockedByCheck(PolicyViolation):
         super().__init__(message, param=param)
         self.findings = findings
         check = findings[0].check if findings else param.partition(":")[0]
-        self.outcomes: tuple[CheckOutcome, ...] = (CheckOutcome(check, "blocked", param),)
+        types = tuple((finding.kind, finding.count) for finding in findings)
+        self.outcomes = (CheckOutcome(check, "blocked", param, types=types),)
 
     def after(self, earlier: tuple[CheckOutcome, ...]) -> BlockedByCheck:
         """Prefix the outcomes of the checks that ran before the blocking one."""

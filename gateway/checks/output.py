@@ -1,17 +1,35 @@
-"""The output stage's seam: sees the answer (whole or chunk by chunk) before the caller does.
+"""The output stage: a chain of guards between the model's answer and the caller.
+
+    registered output checks (toxicity, bias, ...)  ->  PII scan + pseudonym restore (last)
+
+Each guard sees what the guard before it let through, whole answers and streams alike. In a
+stream each guard holds back at most a bounded window (a sentence, or a token's length), so the
+first byte never waits for the whole answer. Output checks run on what the model produced
+(pseudonym tokens are not PII); the caller's own values are restored last.
 
 `OutputGuard` is per request. Its methods are coroutines because scanning an answer may wait for
-the PII detector (a worker process, with a time budget). The PII stage replaces `PassThrough`
-with `checks.pii.guard.PiiGuard`, which scans the model's text and restores the caller's
-pseudonyms, holding back at most a token's length (or, when the answer is scanned, a sentence).
+a detector (a worker process, with a time budget).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
-from gateway.checks.base import Finding
-from gateway.exchange import Completion, JsonObject
+from gateway.checks.answer import carries_more, chunk_like, set_text, text_of
+from gateway.checks.base import CheckContext, CheckOutcome, Finding, InputScan, OutputCheck
+from gateway.checks.registry import registered
+from gateway.checks.runner import unavailable
+from gateway.checks.sentences import Segmenter
+from gateway.exchange import Completion, Endpoint, JsonObject
+
+if TYPE_CHECKING:
+    from gateway.policy.schema import TenantPolicy
+
+log = logging.getLogger(__name__)
+
+RESTORES = "pii"  # the registered output check that also restores pseudonyms: always last
 
 
 class OutputGuard(Protocol):
@@ -31,6 +49,10 @@ class OutputGuard(Protocol):
         """What the output scan found that the model produced: types and counts, no values."""
         ...
 
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        """What each output check did to this answer."""
+        ...
+
 
 class PassThrough:
     async def on_completion(self, completion: Completion) -> Completion:
@@ -47,3 +69,184 @@ class PassThrough:
 
     def findings(self) -> tuple[Finding, ...]:
         return ()
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return ()
+
+
+class GuardChain:
+    """Guards in order; each one's output is the next one's input."""
+
+    def __init__(self, guards: Sequence[OutputGuard]) -> None:
+        self._guards = tuple(guards)
+
+    async def on_completion(self, completion: Completion) -> Completion:
+        for guard in self._guards:
+            completion = await guard.on_completion(completion)
+        return completion
+
+    async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
+        return await _through(self._guards, [chunk])
+
+    async def finish(self) -> list[JsonObject]:
+        out: list[JsonObject] = []
+        for position, guard in enumerate(self._guards):
+            out += await _through(self._guards[position + 1 :], await guard.finish())
+        return out
+
+    def redacted_answer(self) -> str | None:
+        # The last guard that keeps an audit copy saw what every guard before it rewrote.
+        return next((a for g in reversed(self._guards) if (a := g.redacted_answer()) is not None), None)
+
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(finding for guard in self._guards for finding in guard.findings())
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return tuple(outcome for guard in self._guards for outcome in guard.outcomes())
+
+
+async def _through(guards: Sequence[OutputGuard], chunks: list[JsonObject]) -> list[JsonObject]:
+    for guard in guards:
+        passed: list[JsonObject] = []
+        for chunk in chunks:
+            passed += await guard.on_chunk(chunk)
+        chunks = passed
+    return chunks
+
+
+class OutputStage:
+    """The registered output checks, built once per process; `guard` builds a request's chain."""
+
+    def __init__(self, checks: Mapping[str, OutputCheck]) -> None:
+        self.checks = dict(checks)
+
+    @classmethod
+    def build(cls, context: CheckContext) -> OutputStage:
+        """One instance of each registered output check. A check that fails to build is logged
+        (its exception's type only) and replaced by `UnavailableOutputCheck`."""
+        checks: dict[str, OutputCheck] = {}
+        for entry in registered("output"):
+            try:
+                check_class = entry.implementation_class()
+                assert issubclass(check_class, OutputCheck) and check_class.config_model is entry.config
+                checks[entry.name] = check_class(context)
+            except Exception as exc:
+                log.error("output check %s could not be built: %s", entry.name, type(exc).__name__)
+                checks[entry.name] = UnavailableOutputCheck(entry.name)
+        return cls(checks)
+
+    def guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
+        if scan is None:
+            return PassThrough()
+        configured = policy.checks.output.configured()
+        order = [name for name in self.checks if name != RESTORES] + [RESTORES]
+        guards = [
+            self.checks[name].guard(configured.get(name), policy, scan)
+            for name in order
+            if name in self.checks
+        ]
+        return GuardChain(guards)
+
+    def close(self) -> None:
+        for check in self.checks.values():
+            check.close()
+
+
+class AnswerCheck(Protocol):
+    """A text-level output check for one request: judges finished sentences of the answer."""
+
+    async def check(self, text: str) -> str:
+        """`text` (one or more finished sentences, or a whole answer) as the caller may see it;
+        raises `PolicyViolation` to withhold the answer."""
+        ...
+
+    def outcome(self) -> CheckOutcome: ...
+
+
+class Skipped(PassThrough):
+    """A registered output check the policy does not enable: passes, and says so."""
+
+    def __init__(self, name: str, version: str) -> None:
+        self._outcome = CheckOutcome(name, "skipped", stage="output", version=version)
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return (self._outcome,)
+
+
+class SentenceGuard(PassThrough):
+    """Runs an `AnswerCheck` over whole answers, and over streams one finished sentence at a
+    time: it holds back at most the sentence being written (`sentences.MAX_HELD`)."""
+
+    def __init__(self, endpoint: Endpoint, check: AnswerCheck) -> None:
+        self._endpoint = endpoint
+        self._check = check
+        self._segmenters: dict[int, Segmenter] = {}
+        self._template: JsonObject | None = None
+
+    async def on_completion(self, completion: Completion) -> Completion:
+        for choice in completion.body.get("choices") or ():
+            text = text_of(self._endpoint, choice)
+            if isinstance(text, str) and text:
+                set_text(self._endpoint, choice, await self._check.check(text))
+        return completion
+
+    async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
+        choices = chunk.get("choices")
+        if not choices:
+            return [chunk]
+        self._template = chunk
+        keep = False
+        for choice in choices:
+            segmenter = self._segmenters.setdefault(int(choice.get("index") or 0), Segmenter())
+            piece = text_of(self._endpoint, choice)
+            ready = segmenter.push(piece) if isinstance(piece, str) else ""
+            if choice.get("finish_reason"):
+                ready += segmenter.flush()
+            out = await self._check.check(ready) if ready else ""
+            if isinstance(piece, str) or out:
+                set_text(self._endpoint, choice, out)
+            keep = keep or bool(out) or carries_more(self._endpoint, choice)
+        return [chunk] if keep else []
+
+    async def finish(self) -> list[JsonObject]:
+        out: list[JsonObject] = []
+        for index, segmenter in self._segmenters.items():
+            rest = segmenter.flush()
+            if rest and self._template is not None:
+                text = await self._check.check(rest)
+                out.append(chunk_like(self._template, self._endpoint, index, text))
+        return out
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return (self._check.outcome(),)
+
+
+class UnavailableOutputCheck(OutputCheck):
+    """Stands in for an output check that could not be built: an answer it should scan is
+    withheld (503 `check_unavailable`, or an in-band error mid-stream), never sent unchecked."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(CheckContext())
+        self.name = name  # type: ignore[misc]
+        self.version = "unavailable"
+
+    def guard(self, config: object, policy: TenantPolicy, scan: InputScan) -> OutputGuard:
+        if config is None:
+            return Skipped(self.name, self.version)
+        return _Withholding(self.name)
+
+
+class _Withholding(PassThrough):
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    async def on_completion(self, completion: Completion) -> Completion:
+        raise unavailable(self._name)
+
+    async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
+        if chunk.get("choices"):
+            raise unavailable(self._name)
+        return [chunk]
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return (CheckOutcome(self._name, "failed", stage="output", version="unavailable"),)

@@ -1,40 +1,110 @@
-"""Runs the input checks a tenant's policy enables, in order; a check may rewrite or block.
+"""The one registry of checks: policy key -> config model and implementing class.
 
-The PII stage plugs in here as an `InputCheck`: it receives the request and the scan so far and
-returns the next scan (rewritten body, findings, must-stay-local reasons) or raises
-`PolicyViolation`.
+A check is configured as `checks.input.<name>` or `checks.output.<name>` (the PII input check
+is the top-level `pii:` section). Each entry here names the check's config model (typed,
+`extra=forbid`) and the class that runs it. The policy's `checks:` sections are generated from
+these entries, so a name this registry does not know, or a key its model does not take, is a
+load error naming file, line and key; the JSON Schema admins' editors use comes from the same
+models (`gateway policy schema`).
+
+The implementing class is named by import path and imported only when the gateway builds its
+checks: the policy schema is built from this module, and a check's implementation (which may
+read the policy, load a model, start workers) must not be imported to validate a file.
+
+To add a check: its config model (a `CheckConfig` subclass, in a module that imports nothing of
+the gateway but `gateway.checks.config`), its class (`InputCheck` or `OutputCheck` of
+`gateway.checks.base`, whose `config_model` is that model), and one `Registered` line below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from gateway.checks.base import BlockedByCheck, InputScan
-from gateway.exchange import CompletionRequest
-from gateway.policy.schema import TenantPolicy
-from gateway.telemetry.spans import stage
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from gateway.checks.config import CheckConfig, Stage
+from gateway.checks.pii.config import PiiOutputConfig
+from gateway.checks.topics.config import BannedTopicsConfig
+from gateway.checks.toxicity.config import ToxicityInputConfig, ToxicityOutputConfig
+
+if TYPE_CHECKING:
+    from gateway.checks.base import InputCheck, OutputCheck
 
 
-class InputCheck(Protocol):
+@dataclass(frozen=True, slots=True)
+class Registered:
+    stage: Stage
     name: str
+    config: type[CheckConfig]
+    implementation: str  # "module:Class", a subclass of InputCheck / OutputCheck
+    summary: str  # one line: what it does (the schema's description)
 
-    def enabled(self, policy: TenantPolicy) -> bool: ...
+    def implementation_class(self) -> type[InputCheck] | type[OutputCheck]:
+        module, _, attribute = self.implementation.partition(":")
+        found: type[InputCheck] | type[OutputCheck] = getattr(importlib.import_module(module), attribute)
+        return found
 
-    async def scan(self, policy: TenantPolicy, scan: InputScan) -> InputScan: ...
+
+REGISTRY: tuple[Registered, ...] = (
+    Registered(
+        "input",
+        "toxicity",
+        ToxicityInputConfig,
+        "gateway.checks.toxicity.check:InputToxicity",
+        "Profanity and insults in any text of the request (not articulate harm).",
+    ),
+    Registered(
+        "input",
+        "banned_topics",
+        BannedTopicsConfig,
+        "gateway.checks.topics.check:BannedTopics",
+        "Requests about topics the tenant lists, matched by meaning (names and example phrases).",
+    ),
+    Registered(
+        "output",
+        "pii",
+        PiiOutputConfig,
+        "gateway.checks.pii.output_check:OutputPii",
+        "PII the model produced on its own (the caller's own values are left alone).",
+    ),
+    Registered(
+        "output",
+        "toxicity",
+        ToxicityOutputConfig,
+        "gateway.checks.toxicity.check:OutputToxicity",
+        "Profanity and insults in the answer, sentence by sentence (streams too).",
+    ),
+)
 
 
-class CheckRegistry:
-    def __init__(self, input_checks: Sequence[InputCheck] = ()) -> None:
-        self.input_checks = tuple(input_checks)
+def registered(stage: Stage) -> tuple[Registered, ...]:
+    return tuple(entry for entry in REGISTRY if entry.stage == stage)
 
-    async def scan_input(self, policy: TenantPolicy, request: CompletionRequest) -> InputScan:
-        scan = InputScan(request=request)
-        for check in self.input_checks:
-            if check.enabled(policy):
-                with stage(f"check.{check.name}"):  # a span and a latency series per check
-                    try:
-                        scan = await check.scan(policy, scan)
-                    except BlockedByCheck as blocked:  # the record lists every check that ran
-                        raise blocked.after(scan.outcomes) from None
-        return scan
+
+def lookup(stage: Stage, name: str) -> Registered | None:
+    return next((entry for entry in REGISTRY if entry.stage == stage and entry.name == name), None)
+
+
+class CheckSection(BaseModel):
+    """`checks.input` or `checks.output`: one optional field per registered check."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def configured(self) -> dict[str, CheckConfig]:
+        """The checks this section enables, by name, in registry order."""
+        return {name: value for name in type(self).model_fields if (value := getattr(self, name)) is not None}
+
+    def get(self, name: str) -> CheckConfig | None:
+        value = getattr(self, name, None)
+        return value if isinstance(value, CheckConfig) else None
+
+
+def section_model(stage: Stage) -> type[CheckSection]:
+    fields: dict[str, Any] = {
+        entry.name: (entry.config | None, Field(None, description=entry.summary))
+        for entry in registered(stage)
+    }
+    name = f"{stage.capitalize()}Checks"
+    return create_model(name, __base__=CheckSection, __doc__=f"checks.{stage}: the {stage} checks", **fields)

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from gateway.checks.registry import registered
 from gateway.errors import PolicyError
 from gateway.policy.envsubst import expand_tree
 from gateway.policy.schema import GatewayConfig, ProviderConfig, TenantPolicy
@@ -66,10 +67,18 @@ def _validate(doc: YamlDocument, model: type[ModelT], environ: Mapping[str, str]
         first = exc.errors()[0]
         key_path = tuple(first["loc"])
         problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        if first["type"] == "extra_forbidden" and _is_check_name(key_path):
+            known = ", ".join(entry.name for entry in registered(key_path[1])) or "none"  # type: ignore[arg-type]
+            problem = f"unknown check (known {key_path[1]} checks: {known})"
         raise doc.error(key_path, problem) from None
 
 
 _TRANSFORMERS_ONLY = ("device", "dtype", "max_new_tokens", "chat_template")
+
+
+def _is_check_name(key_path: tuple[object, ...]) -> bool:
+    """`checks.input.<name>` / `checks.output.<name>`: the name of a check."""
+    return len(key_path) == 3 and key_path[0] == "checks" and key_path[1] in ("input", "output")
 
 
 def _check_catalogue(doc: YamlDocument, gateway: GatewayConfig) -> None:

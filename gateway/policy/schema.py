@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gateway.checks.registry import CheckSection, section_model
+
 Location = Literal["cloud", "local"]
 PiiAction = Literal["redact", "mask", "hash", "pseudonymize", "local_only", "block", "allow"]
-CheckAction = Literal["block", "redact", "flag", "local_only", "allow"]
 
 
 class Strict(BaseModel):
@@ -129,22 +130,14 @@ class RoutingPolicy(Strict):
         return normalized
 
 
-class CheckConfig(Strict):
-    action: CheckAction = "block"
-    threshold: float = Field(0.8, ge=0.0, le=1.0)
-    topics: list[str] = Field(default_factory=list)
-
-
-class InputChecks(Strict):
-    prompt_injection: CheckConfig | None = None
-    toxicity: CheckConfig | None = None
-    banned_topics: CheckConfig | None = None
-
-
-class OutputChecks(Strict):
-    pii: CheckConfig | None = None
-    toxicity: CheckConfig | None = None
-    bias: CheckConfig | None = None
+# The `checks:` sections are generated from the check registry: one optional field per
+# registered check, typed by that check's own config model. mypy sees their common base.
+if TYPE_CHECKING:
+    InputChecks = CheckSection
+    OutputChecks = CheckSection
+else:
+    InputChecks = section_model("input")
+    OutputChecks = section_model("output")
 
 
 class ChecksPolicy(Strict):

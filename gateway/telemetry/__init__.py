@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import MeterProvider
@@ -112,7 +113,7 @@ class Telemetry:
             "gateway.policy_version": record.policy_version or "",
             "gateway.error_code": record.error_code or "",
             "gateway.findings": [f"{f['check']}:{f['kind']}" for f in record.findings],
-            **{f"gateway.check.{check['check']}": str(check["status"]) for check in record.checks},
+            **{f"gateway.check.{_check_key(check)}": str(check["status"]) for check in record.checks},
         }
         if record.endpoint in OPERATIONS:
             detail.update(_genai_attributes(record))
@@ -149,12 +150,17 @@ class Telemetry:
         if cost_usd > 0:
             child(metrics_.cost, tenant).inc(cost_usd)
         for check in record.checks:
-            child(metrics_.check_outcomes, str(check["check"]), str(check["status"])).inc()
+            child(metrics_.check_outcomes, _check_key(check), str(check["status"])).inc()
         if record.outcome == "blocked":
-            blocking = {str(c["check"]) for c in record.checks if c["status"] == "blocked"}
+            blocking = {_check_key(c) for c in record.checks if c["status"] == "blocked"}
             blocking |= {str(f["check"]) for f in record.findings if f["action"] == "block"}
             for name in blocking or {"policy"}:
                 child(metrics_.blocks, name).inc()
+
+
+def _check_key(check: dict[str, Any]) -> str:
+    """`pii` for the input check, `output.pii` for the output check of the same name."""
+    return f"output.{check['check']}" if check.get("stage") == "output" else str(check["check"])
 
 
 def _genai_attributes(record: AuditRecord) -> dict[str, str]:

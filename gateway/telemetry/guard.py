@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from gateway.checks.base import Finding
+from gateway.checks.base import CheckOutcome, Finding
 from gateway.checks.output import OutputGuard
 from gateway.exchange import Completion, JsonObject
 from gateway.telemetry.spans import stage
@@ -45,3 +45,6 @@ class TracedGuard:
 
     def findings(self) -> tuple[Finding, ...]:
         return self.inner.findings()
+
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return self.inner.outcomes()

@@ -1,6 +1,6 @@
 """The PII stage: Presidio detection, per-entity actions, reversible pseudonyms, output guard.
 
-    fields      every place of a request body that carries text, read and written back
+    config      `checks.output.pii`'s config model; `output_check` puts the guard in the chain
     scope       what a tenant's policy asks to look for (hashable: cache key, worker argument)
     engine      Presidio + the packaged spaCy model, built once; `PresidioDetector`
     detection   the async front: per-text LRU cache, thread or process pool, time budget

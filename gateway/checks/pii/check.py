@@ -20,10 +20,10 @@ from gateway.checks.base import BlockedByCheck, CheckOutcome, Finding, InputScan
 from gateway.checks.pii.actions import Pseudonyms, apply, resolve
 from gateway.checks.pii.detection import Detection
 from gateway.checks.pii.detector import Span
-from gateway.checks.pii.fields import rewrite, texts_of, unknown_fields, unscannable_parts
 from gateway.checks.pii.hashing import Hasher
 from gateway.checks.pii.scope import actions_of, scope_of
 from gateway.checks.pii.seams import across_seams
+from gateway.checks.texts import rewrite, texts_of, unknown_fields, unscannable_parts
 from gateway.errors import BadRequest, DetectorUnavailable
 from gateway.exchange import Endpoint, JsonObject, prompt_text
 from gateway.policy.schema import PiiAction, TenantPolicy
@@ -54,7 +54,9 @@ class PiiCheck:
         except DetectorUnavailable:
             if policy.routing.fallback != "local" and policy.routing.residency != "local":
                 raise
-            failed = CheckOutcome(self.name, "failed", "detector unavailable; kept on the local model")
+            failed = CheckOutcome(
+                self.name, "failed", "detector unavailable; kept on the local model", action="policy"
+            )
             return replace(
                 scan,
                 outcomes=(*scan.outcomes, failed),
@@ -77,7 +79,14 @@ class PiiCheck:
             local |= applied.local_only
 
         audit_request = request.with_body(rewrite(request.endpoint, request.body, audited))
-        outcome = CheckOutcome(self.name, "rewritten" if counts else "passed", self._detection.version)
+        outcome = CheckOutcome(
+            self.name,
+            "rewritten" if counts else "passed",
+            self._detection.version,
+            action="policy",  # one action per entity type, as the `pii:` section says
+            version=self._detection.version,
+            types=tuple(sorted(Counter(entity for entity, _ in counts.elements()).items())),
+        )
         return replace(
             scan,
             request=request.with_body(rewrite(request.endpoint, request.body, forwarded)),

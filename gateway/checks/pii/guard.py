@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-from gateway.checks.base import Finding, InputScan, Restoration
+from gateway.checks.answer import carries_more, chunk_like, set_text, text_of
+from gateway.checks.base import CheckOutcome, Finding, InputScan, Restoration
 from gateway.checks.output import OutputGuard, PassThrough
 from gateway.checks.pii.actions import resolve
 from gateway.checks.pii.check import DETECTOR_UNAVAILABLE
@@ -28,7 +28,7 @@ from gateway.checks.pii.restore import Restorer, StreamRestorer
 from gateway.checks.pii.scope import DetectionScope, scope_of
 from gateway.errors import PolicyViolation
 from gateway.exchange import Completion, Endpoint, JsonObject
-from gateway.policy.schema import CheckAction, TenantPolicy
+from gateway.policy.schema import TenantPolicy
 
 # Anything the gateway itself put in a text: <PERSON>, <PERSON_1>, <EMAIL_ADDRESS:9f86d081...>.
 _GATEWAY_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*(?:_\d+|:[0-9a-f]+)?>")
@@ -41,7 +41,7 @@ _MARGIN = 64  # a forced cut stays this far from the end: longer than any entity
 
 
 class AnswerScanner:
-    def __init__(self, detection: Detection, scope: DetectionScope, action: CheckAction, supplied: str):
+    def __init__(self, detection: Detection, scope: DetectionScope, action: str, supplied: str):
         self._detection = detection
         self._scope = scope
         self._action = self.action = action
@@ -182,9 +182,9 @@ class PiiGuard:
 
     async def on_completion(self, completion: Completion) -> Completion:
         for choice in completion.body.get("choices") or ():
-            text = _text_of(self._endpoint, choice)
+            text = text_of(self._endpoint, choice)
             if isinstance(text, str):
-                _set_text(self._endpoint, choice, await self._whole(text))
+                set_text(self._endpoint, choice, await self._whole(text))
             message = choice.get("message") or {}
             for call in message.get("tool_calls") or ():
                 function = call.get("function") if isinstance(call, dict) else None
@@ -209,7 +209,7 @@ class PiiGuard:
         keep = False
         for choice in choices:
             channel = self._channel(int(choice.get("index") or 0))
-            piece = _text_of(self._endpoint, choice)
+            piece = text_of(self._endpoint, choice)
             out = await channel.feed(piece) if isinstance(piece, str) and piece else ""
             channel.feed_arguments(choice)
             if choice.get("finish_reason"):
@@ -217,8 +217,8 @@ class PiiGuard:
                 if tails := channel.flush_arguments():
                     choice.setdefault("delta", {}).setdefault("tool_calls", []).extend(tails)
             if isinstance(piece, str) or out:
-                _set_text(self._endpoint, choice, out)
-            keep = keep or bool(out) or _carries_more(self._endpoint, choice)
+                set_text(self._endpoint, choice, out)
+            keep = keep or bool(out) or carries_more(self._endpoint, choice)
         return [chunk] if keep else []
 
     async def finish(self) -> list[JsonObject]:
@@ -226,10 +226,10 @@ class PiiGuard:
         for index, channel in self._channels.items():
             rest = await channel.flush()
             if rest and self._template is not None:
-                out.append(_chunk_like(self._template, self._endpoint, index, rest))
+                out.append(chunk_like(self._template, self._endpoint, index, rest))
             tails = channel.flush_arguments()
             if tails and self._template is not None:
-                held = _chunk_like(self._template, self._endpoint, index, "")
+                held = chunk_like(self._template, self._endpoint, index, "")
                 held["choices"][0]["delta"] = {"tool_calls": tails}
                 out.append(held)
         return out
@@ -249,49 +249,19 @@ class PiiGuard:
             Finding("output_pii", kind, action, n) for kind, n in sorted(self._scanner.counts.items())
         )
 
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
+        return ()  # said by `output_check.OutputPii`, which knows the policy's action
+
     def _channel(self, index: int) -> _Channel:
         if index not in self._channels:
             self._channels[index] = _Channel(self._restorer.stream(), self._scanner)
         return self._channels[index]
 
 
-def _text_of(endpoint: Endpoint, choice: JsonObject) -> Any:
-    if endpoint == "completions":
-        return choice.get("text")
-    message = choice.get("message") or choice.get("delta") or {}
-    return message.get("content")
-
-
-def _set_text(endpoint: Endpoint, choice: JsonObject, text: str) -> None:
-    if endpoint == "completions":
-        choice["text"] = text
-        return
-    key = "message" if "message" in choice else "delta"
-    choice.setdefault(key, {})["content"] = text
-
-
-def _carries_more(endpoint: Endpoint, choice: JsonObject) -> bool:
-    """Whether a choice whose text was held back still has something to say."""
-    if choice.get("finish_reason") or choice.get("logprobs"):
-        return True
-    delta = choice.get("delta") or {}
-    more = ("role", "tool_calls", "function_call", "refusal")
-    return endpoint == "chat" and any(delta.get(key) for key in more)
-
-
-def _chunk_like(template: JsonObject, endpoint: Endpoint, index: int, text: str) -> JsonObject:
-    choice: JsonObject = {"index": index, "finish_reason": None}
-    if endpoint == "completions":
-        choice["text"] = text
-    else:
-        choice["delta"] = {"content": text}
-    return {**{k: v for k, v in template.items() if k not in ("choices", "usage")}, "choices": [choice]}
-
-
 def guard_for(policy: TenantPolicy, scan: InputScan | None, detection: Detection | None) -> OutputGuard:
     """The output guard a request needs: `PassThrough` when there is nothing to scan or restore."""
-    output = policy.checks.output.pii
-    scans = detection is not None and output is not None and output.action != "allow" and policy.pii.enabled
+    output = policy.checks.output.get("pii")
+    scans = detection is not None and output is not None and policy.pii.enabled
     if scan is not None and DETECTOR_UNAVAILABLE in scan.must_stay_local:
         # Detection was down and the policy kept the request local rather than refuse it: the
         # answer comes from the local model and goes only to the caller, unscanned (its audit
@@ -302,5 +272,6 @@ def guard_for(policy: TenantPolicy, scan: InputScan | None, detection: Detection
         return PassThrough()
     scanner = None
     if scans and detection is not None and output is not None:
-        scanner = AnswerScanner(detection, scope_of(policy.pii), output.action, restoration.supplied)
+        action = "flag" if output.shadow else output.action  # shadow: let through, audit would-block
+        scanner = AnswerScanner(detection, scope_of(policy.pii), action, restoration.supplied)
     return PiiGuard(scan.request.endpoint, Restorer(restoration.originals()), scanner)

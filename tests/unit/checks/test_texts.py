@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gateway.checks.pii.fields import image_count, rewrite, texts_of, unknown_fields, unscannable_parts
+from gateway.checks.texts import image_count, rewrite, texts_of, unknown_fields, unscannable_parts
 
 CHAT = {
     "model": "gpt-4o",

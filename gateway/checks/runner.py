@@ -1,0 +1,199 @@
+"""What every check gets for free: off-loop execution, batching, a time budget, fail closed.
+
+- `BatchRunner` runs a detector's `many(jobs)` off the event loop: on a thread (the default) or
+  in worker processes (`workers > 0`, each building the detector once from a picklable factory).
+  Requests that arrive while the detector is busy wait and are analysed together in the next
+  batch: a vectorised model costs much less per text in a batch than one text at a time.
+- Time budget: a run that raises or does not finish in `timeout_seconds` raises
+  `CheckUnavailable`, naming the check; only the exception's type is logged, never its message.
+- `fail_closed` is what the input stage does then: the request stays on the local model when
+  the tenant's policy allows a local answer, and is refused with 503 otherwise. The audit says
+  the check failed. Unscanned text never goes to the cloud.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from gateway.checks.base import CheckOutcome, InputScan
+from gateway.errors import CheckUnavailable
+
+if TYPE_CHECKING:
+    from gateway.policy.schema import TenantPolicy
+
+log = logging.getLogger(__name__)
+
+JobT = TypeVar("JobT")
+ResultT = TypeVar("ResultT")
+JobC = TypeVar("JobC", contravariant=True)
+ResultC = TypeVar("ResultC")
+_MAX_BATCH_JOBS = 32  # requests per batch: enough to vectorise, small enough to stay in budget
+
+
+class BatchDetector(Protocol[JobC, ResultC]):
+    version: str
+
+    def many(self, jobs: Sequence[JobC]) -> list[ResultC]:
+        """One result per job, in order (several requests' texts at once)."""
+        ...
+
+
+@dataclass(frozen=True)  # no slots: the class attributes serve as the defaults below
+class RunnerSettings:
+    workers: int = 0
+    timeout_seconds: float = 1.0
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | Any, prefix: str) -> RunnerSettings:
+        """`GATEWAY_<PREFIX>_WORKERS` and `GATEWAY_<PREFIX>_TIMEOUT_MS`."""
+        return cls(
+            workers=int(environ.get(f"GATEWAY_{prefix}_WORKERS", cls.workers)),
+            timeout_seconds=int(environ.get(f"GATEWAY_{prefix}_TIMEOUT_MS", cls.timeout_seconds * 1000))
+            / 1000,
+        )
+
+
+@dataclass(slots=True)
+class _Job(Generic[JobT, ResultT]):
+    job: JobT
+    future: asyncio.Future[ResultT]
+
+
+class BatchRunner(Generic[JobT, ResultT]):
+    def __init__(
+        self,
+        check: str,
+        factory: Callable[[], BatchDetector[JobT, ResultT]],
+        settings: RunnerSettings | None = None,
+    ) -> None:
+        """`factory` builds the detector: here (it runs on a thread) or, with workers, in each
+        worker process (then it must be picklable: a class or a module-level function)."""
+        self.check = check
+        self._factory = factory
+        self._settings = settings = settings or RunnerSettings()
+        self._pending: list[_Job[JobT, ResultT]] = []
+        self._busy = 0
+        self._slots = max(1, settings.workers)
+        self._executor: Executor
+        self._local: BatchDetector[JobT, ResultT] | None = None
+        if settings.workers > 0:
+            self._executor = self._new_pool()
+            self.version = self._executor.submit(_worker_version).result()
+        else:
+            self._local = local = factory()
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=check)
+            self.version = local.version
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # "spawn": forking a process that runs an event loop and threads is unsafe.
+        return ProcessPoolExecutor(
+            max_workers=self._settings.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_start,
+            initargs=(self._factory,),
+        )
+
+    async def run(self, job: JobT) -> ResultT:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ResultT] = loop.create_future()
+        self._pending.append(_Job(job, future))
+        self._dispatch()
+        budget = self._settings.timeout_seconds
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), budget)
+        except TimeoutError:
+            log.warning("check %s exceeded its %.0f ms budget", self.check, budget * 1000)
+        except Exception as exc:  # the detector's own failure: its type only, never its message
+            log.warning("check %s failed: %s", self.check, type(exc).__name__)
+        raise unavailable(self.check)
+
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending and self._busy < self._slots:
+            batch, self._pending = self._pending[:_MAX_BATCH_JOBS], self._pending[_MAX_BATCH_JOBS:]
+            jobs = [entry.job for entry in batch]
+            executor = self._executor
+            if self._local is not None:
+                done = loop.run_in_executor(executor, self._local.many, jobs)
+            else:
+                done = loop.run_in_executor(executor, _worker_many, jobs)
+            self._busy += 1
+            done.add_done_callback(functools.partial(self._settle, batch=batch, executor=executor))
+
+    def _settle(
+        self, finished: asyncio.Future[Any], *, batch: list[_Job[JobT, ResultT]], executor: Executor
+    ) -> None:
+        self._busy -= 1
+        error = None if finished.cancelled() else finished.exception()
+        if isinstance(error, BrokenProcessPool) and self._executor is executor:
+            log.error("a %s worker process died; starting a new pool", self.check)
+            executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_pool()
+        for index, entry in enumerate(batch):
+            if entry.future.done():
+                continue
+            if finished.cancelled():
+                entry.future.cancel()
+            elif error is not None:
+                entry.future.set_exception(error)
+            else:
+                entry.future.set_result(finished.result()[index])
+        self._dispatch()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def unavailable(check: str) -> CheckUnavailable:
+    return CheckUnavailable(
+        f"The {check} check is unavailable; the request was not sent.", param=check, retry_after_seconds=2
+    )
+
+
+def keeps_local_on_failure(policy: TenantPolicy) -> bool:
+    """Whether a request whose check could not run may still be answered, by the local model."""
+    return policy.routing.fallback == "local" or policy.routing.residency == "local"
+
+
+def fail_closed(policy: TenantPolicy, scan: InputScan, outcome: CheckOutcome) -> InputScan:
+    """A check could not run: keep the request local if the policy allows, else refuse it."""
+    failed = replace(outcome, status="failed")
+    if not keeps_local_on_failure(policy):
+        error = unavailable(outcome.check)
+        error.outcomes = (replace(failed, detail="could not run; request refused"),)
+        raise error
+    failed = replace(failed, detail="could not run; kept on the local model")
+    return replace(
+        scan,
+        outcomes=(*scan.outcomes, failed),
+        must_stay_local=(*scan.must_stay_local, f"{outcome.check}:unavailable"),
+    )
+
+
+# --- inside a worker process ----------------------------------------------------------------
+# Each worker builds its detector once, in the pool's initializer, and keeps it for its life:
+# a worker process has no other place to keep it between tasks (the pool calls plain functions),
+# and this state exists only in worker processes, never in the gateway's own.
+_state: dict[str, Any] = {}
+
+
+def _worker_start(factory: Callable[[], Any]) -> None:
+    _state["detector"] = factory()
+
+
+def _worker_many(jobs: Sequence[Any]) -> list[Any]:
+    result: list[Any] = _state["detector"].many(jobs)
+    return result
+
+
+def _worker_version() -> str:
+    version: str = _state["detector"].version
+    return version
