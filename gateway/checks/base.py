@@ -158,8 +158,3 @@ class BlockedByCheck(PolicyViolation):
         check = findings[0].check if findings else param.partition(":")[0]
         types = tuple((finding.kind, finding.count) for finding in findings)
         self.outcomes = (CheckOutcome(check, "blocked", param, types=types),)
-
-    def after(self, earlier: tuple[CheckOutcome, ...]) -> BlockedByCheck:
-        """Prefix the outcomes of the checks that ran before the blocking one."""
-        self.outcomes = (*earlier, *self.outcomes)
-        return self
