@@ -24,7 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from gateway.checks.bias.config import BiasConfig
 from gateway.checks.config import CheckConfig, Stage
+from gateway.checks.injection.config import InjectionConfig
 from gateway.checks.pii.config import PiiOutputConfig
 from gateway.checks.topics.config import BannedTopicsConfig
 from gateway.checks.toxicity.config import ToxicityInputConfig, ToxicityOutputConfig
@@ -48,6 +50,13 @@ class Registered:
 
 
 REGISTRY: tuple[Registered, ...] = (
+    Registered(
+        "input",
+        "prompt_injection",
+        InjectionConfig,
+        "gateway.checks.injection.check:PromptInjection",
+        "Prompt injection and jailbreaks in any text of the request, tool results and documents included.",
+    ),
     Registered(
         "input",
         "toxicity",
@@ -75,6 +84,13 @@ REGISTRY: tuple[Registered, ...] = (
         ToxicityOutputConfig,
         "gateway.checks.toxicity.check:OutputToxicity",
         "Profanity and insults in the answer, sentence by sentence (streams too).",
+    ),
+    Registered(
+        "output",
+        "bias",
+        BiasConfig,
+        "gateway.checks.bias.check:OutputBias",
+        "Flags answers that ascribe traits to a demographic group (flag only, never changes the answer).",
     ),
 )
 
