@@ -89,8 +89,10 @@ def test_an_injection_is_refused_naming_the_check_and_nothing_reaches_the_cloud(
     ],
 )
 def test_benign_look_alikes_pass_and_the_version_is_audited(checked: RunningGateway, text: str) -> None:
+    system = {"role": "system", "content": "You are a helpful assistant for Acme Corp."}  # not scanned
     raw = checked.client().chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=[{"role": "user", "content": text}]
+        model="gpt-4o",
+        messages=[system, {"role": "user", "content": text}],  # type: ignore[list-item]
     )
     assert raw.http_response.status_code == 200
     assert "x-gateway-flags" not in raw.headers

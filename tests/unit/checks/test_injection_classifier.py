@@ -126,3 +126,10 @@ def test_own_cases_meet_their_floor(detector: InjectionDetector) -> None:
     benign = [hit for hit, label in scores if label == 0]
     assert sum(attacks) / len(attacks) >= 0.85
     assert sum(benign) / len(benign) <= 0.15
+
+
+def test_the_policy_default_threshold_is_the_one_chosen_on_validation() -> None:
+    from gateway.checks.injection.config import InjectionConfig
+
+    meta = json.loads((MODEL_DIR / META_FILE).read_text())
+    assert InjectionConfig(action="block").threshold == meta["threshold"]
