@@ -64,6 +64,7 @@ def llama_cpp_worker(
     n_gpu_layers: int,
     n_threads: int | None,
     queue_size: int,
+    stall_seconds: float,
 ) -> WorkerSpec:
     options: JsonObject = {
         "model_path": str(model_path),
@@ -71,7 +72,7 @@ def llama_cpp_worker(
         "n_gpu_layers": n_gpu_layers,
         "n_threads": n_threads or os.cpu_count() or 1,
     }
-    return WorkerSpec(name, f"{__name__}:LlamaCppBackend", options, queue_size)
+    return WorkerSpec(name, f"{__name__}:LlamaCppBackend", options, queue_size, stall_seconds)
 
 
 class LlamaCppBackend:

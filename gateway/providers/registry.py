@@ -106,6 +106,7 @@ class ProviderRegistry:
                 n_gpu_layers=config.n_gpu_layers,
                 n_threads=config.n_threads,
                 queue_size=config.queue_size or settings.local_queue_size,
+                stall_seconds=config.timeout_seconds or settings.upstream_timeout_seconds,
             )
             return WorkerProvider(worker)
         if config.type == "transformers":

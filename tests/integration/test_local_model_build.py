@@ -6,6 +6,8 @@ and none that the portable build (Makefile: LLAMA_CPU_ARGS) leaves out."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from gateway.providers.llama_cpp_local import has_amx_kernels, without_extra_buffer_types
+from tests.services import require
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +79,25 @@ def test_amx_builds_run_without_the_extra_buffer_types() -> None:
     params = without_extra_buffer_types(llama_cpp.llama_model_default_params)()
     assert params.use_extra_bufts is False
     assert params.n_gpu_layers == llama_cpp.llama_model_default_params().n_gpu_layers  # the rest kept
+
+
+# AVX-512 code names zmm registers or opmask registers; AMX code uses tiles. What llama.cpp says
+# it was compiled for is one thing; the machine code itself is the proof.
+WIDER_THAN_AVX2 = re.compile(r"%zmm\d|\{%k[1-7]\}|\btileloadd|\btdpb|\bldtilecfg")
+
+
+def test_the_shipped_machine_code_has_no_avx512_and_no_amx_instruction() -> None:
+    import llama_cpp
+
+    require(shutil.which("objdump") is not None, "objdump (binutils)")
+    assert WIDER_THAN_AVX2.search("vpdpbusd %zmm1,%zmm2,%zmm3") and WIDER_THAN_AVX2.search("tdpbssd %tmm0")
+    libraries = sorted(Path(llama_cpp.__file__).parent.glob("lib/*.so*"))
+    assert any("ggml-cpu" in path.name for path in libraries), libraries
+    for library in libraries:
+        listing = subprocess.run(
+            ["objdump", "-d", "--no-show-raw-insn", str(library)],
+            capture_output=True, text=True, check=True, timeout=300,
+        ).stdout  # fmt: skip
+        assert len(listing) > 10_000, library  # a real disassembly
+        found = sorted({match.group(0) for match in WIDER_THAN_AVX2.finditer(listing)})
+        assert found == [], f"{library.name} uses {found[:5]}: not the portable build"

@@ -5,6 +5,11 @@ In its own process that ends the worker, not the gateway: the requests it was se
 with `LocalModelCrashed` (503), new ones get `LocalModelUnavailable` (503 + Retry-After) while
 it restarts with back-off, and cloud traffic never notices.
 
+A worker that stops answering in the middle of a request (a native deadlock, a process stopped
+by a signal) is treated as dead: when a request has heard nothing from it for
+`WorkerSpec.stall_seconds` (the same limit a cloud call gets), the worker is killed and the
+usual crash path follows.
+
 States: `stopped` (not started yet; the first request starts it) -> `starting` (requests queue
 and wait for the model to load) -> `ready` -> on death `restarting` (requests are refused at
 once) -> `ready` ... ; `closed` after `aclose`. All methods run on the event loop thread, which
@@ -42,6 +47,7 @@ WorkerState = Literal["stopped", "starting", "ready", "restarting", "closed"]
 RESTART_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 STABLE_SECONDS = 60.0  # a worker that served this long before dying restarts at the first step
 STOP_GRACE_SECONDS = 2.0
+WATCH_INTERVAL_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class WorkerSpec:
     loader: str
     options: JsonObject
     queue_size: int
+    stall_seconds: float = 60.0  # a running request with no word from the worker this long: hung
 
 
 class WorkerJob:
@@ -109,6 +116,7 @@ class ModelWorker:
         self._lifecycle: asyncio.Task[None] | None = None
         self._failures = 0  # deaths in a row, for the back-off
         self._restart_at = 0.0
+        self._heard_at = 0.0  # when the running request last heard from the worker
 
     # --- requests ----------------------------------------------------------------------------
 
@@ -139,6 +147,7 @@ class ModelWorker:
     def _send_next(self) -> None:
         if self.state == "ready" and self._running is None and self._waiting:
             self._running = self._waiting.popleft()
+            self._heard_at = time.monotonic()
             self._send(self._running.run)
 
     def _send(self, message: channel.ToWorker) -> None:
@@ -163,7 +172,24 @@ class ModelWorker:
             log.error("local model worker %r could not start: %s", self.spec.name, type(exc).__name__)
             await self._reap(None, None)
             return
-        await self._reap(process, await self._read(reader))
+        watchdog = asyncio.get_running_loop().create_task(self._watch(process))
+        try:
+            ready_at = await self._read(reader)
+        finally:
+            watchdog.cancel()
+        await self._reap(process, ready_at)
+
+    async def _watch(self, process: subprocess.Popen[bytes]) -> None:
+        """Kill the worker if the request it runs has heard nothing from it for too long."""
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_SECONDS)
+            if self._running is not None and time.monotonic() - self._heard_at > self.spec.stall_seconds:
+                log.error(
+                    "local model worker %r (pid %s) sent nothing for %.0f s while serving; killing it",
+                    self.spec.name, process.pid, self.spec.stall_seconds,
+                )  # fmt: skip
+                process.kill()  # its socket ends: _read returns and _reap fails the request
+                return
 
     async def _spawn(self) -> tuple[subprocess.Popen[bytes], asyncio.StreamReader]:
         ours, theirs = socket.socketpair()
@@ -193,6 +219,7 @@ class ModelWorker:
             while True:
                 header = await reader.readexactly(channel.HEADER.size)
                 message = channel.decode(await reader.readexactly(channel.frame_length(header)))
+                self._heard_at = time.monotonic()
                 if isinstance(message, channel.Ready):
                     ready_at = time.monotonic()
                     self.state = "ready"

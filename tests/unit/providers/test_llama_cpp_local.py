@@ -17,9 +17,9 @@ def test_model_path_resolution() -> None:
 
 def test_worker_gets_the_configured_options() -> None:
     spec = llama_cpp_worker(
-        "local", Path("/m/a.gguf"), n_ctx=1024, n_gpu_layers=-1, n_threads=None, queue_size=3
+        "local", Path("/m/a.gguf"), n_ctx=1024, n_gpu_layers=-1, n_threads=None, queue_size=3, stall_seconds=9
     )
-    assert spec.name == "local" and spec.queue_size == 3
+    assert spec.name == "local" and spec.queue_size == 3 and spec.stall_seconds == 9
     assert spec.loader == "gateway.providers.llama_cpp_local:LlamaCppBackend"
     assert spec.options["model_path"] == "/m/a.gguf"
     assert spec.options["n_ctx"] == 1024 and spec.options["n_gpu_layers"] == -1

@@ -28,8 +28,8 @@ def call(content: str, **extra: Any) -> ProviderCall:
 async def provider_factory() -> AsyncIterator[Any]:
     made: list[WorkerProvider] = []
 
-    def make(queue_size: int = 4, **options: Any) -> WorkerProvider:
-        provider = WorkerProvider(WorkerSpec("scripted", LOADER, options, queue_size))
+    def make(queue_size: int = 4, stall_seconds: float = 60.0, **options: Any) -> WorkerProvider:
+        provider = WorkerProvider(WorkerSpec("scripted", LOADER, options, queue_size, stall_seconds))
         made.append(provider)
         return provider
 
@@ -114,6 +114,38 @@ async def test_worker_killed_mid_stream(provider_factory: Any, how: signal.Signa
     await wait_for_state(provider, "ready")
     assert provider.worker.pid != first_pid
     assert await words(provider, "back again") == ["back", " again"]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_a_worker_that_stops_answering_is_killed_and_restarted(
+    provider_factory: Any, stream: bool
+) -> None:
+    """SIGSTOP: the process lives but says nothing (as in a native deadlock)."""
+    provider = provider_factory(token_seconds=0.02, stall_seconds=0.5)
+    provider.start()
+    await wait_for_state(provider, "ready")
+    first_pid = provider.worker.pid
+    assert first_pid is not None
+    asked = call("tick", repeat=500)
+    request = asyncio.create_task(
+        words(provider, "tick", repeat=500) if stream else provider.complete(asked)  # type: ignore[arg-type]
+    )
+    await asyncio.sleep(0.1)
+    os.kill(first_pid, signal.SIGSTOP)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(LocalModelCrashed):
+        await asyncio.wait_for(request, 10)
+    assert 0.4 < asyncio.get_running_loop().time() - started < 3  # the stall limit, not the 10 s
+    with pytest.raises(ProcessLookupError):
+        os.kill(first_pid, 0)  # killed, not left stopped
+    await wait_for_state(provider, "ready")
+    assert provider.worker.pid != first_pid
+    assert await words(provider, "back again") == ["back", " again"]
+
+
+async def test_a_slow_answer_that_keeps_talking_is_not_a_stall(provider_factory: Any) -> None:
+    provider = provider_factory(token_seconds=0.1, stall_seconds=0.5)
+    assert len(await words(provider, "tick", repeat=12)) == 12  # 1.2 s in all, a token every 0.1 s
 
 
 async def test_worker_that_segfaults_between_requests_is_restarted(provider_factory: Any) -> None:
