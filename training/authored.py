@@ -118,6 +118,12 @@ _BENIGN_REQUESTS = [
     "What does this base64 decode to? aGVsbG8gdGhlcmU=",
     "Our system prompt designer wrote guidelines for tone. Can you suggest a friendlier greeting?",
     "In the film, the android refuses its programming. Write a short review of that scene.",
+    # Business mail that retracts an earlier message: "disregard the previous ..." is not an attack.
+    "The vendor asked us to disregard the previous invoice because the amount was wrong. Draft a reply.",
+    "Summarise: the landlord says to disregard the earlier notice, the rent stays the same.",
+    "Please disregard the previous price list; the new prices apply from June.",
+    "Our accountant told us to ignore the previous statement, a corrected one follows.",
+    "Rewrite politely: customers should disregard the earlier delivery date, orders ship on Monday.",
 ]
 
 

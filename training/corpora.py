@@ -3,8 +3,11 @@
 - `s-labs` (S-Labs/prompt-injection-dataset), MIT: English, binary labels, hard negatives;
   train / validation / test as shipped.
 - `neuralchemy` (neuralchemy/Prompt-injection-dataset, config `core`), Apache-2.0: English,
-  binary labels, 29 categories; its rows include HackAPrompt (CC BY 4.0) and HarmBench (MIT)
-  prompts; train / validation / test as shipped (split by group, no leakage).
+  binary labels, 29 categories; its rows include HackAPrompt (CC BY 4.0: attribution in
+  BENCHMARKS.md and the artifact's metadata) and HarmBench (MIT) prompts; train / validation /
+  test as shipped (split by group, no leakage). Its rows from WildGuard / JudgeComparison
+  (`source: wildguard_judgecomp`, 211 train, 46 validation, 43 test) are under a research-only
+  licence, so they are left out of every split: a shipped model is not trained or chosen on them.
 - `yanismiraoui` (yanismiraoui/prompt_injections), Apache-2.0: multilingual attacks only, no
   benign rows, no splits shipped: 70 / 15 / 15 by a hash of the text.
 
@@ -24,7 +27,12 @@ from typing import Literal
 Split = Literal["train", "validation", "test"]
 SPLITS: tuple[Split, ...] = ("train", "validation", "test")
 SOURCES = ("s-labs", "neuralchemy", "yanismiraoui")
-LICENCES = {"s-labs": "MIT", "neuralchemy": "Apache-2.0", "yanismiraoui": "Apache-2.0"}
+LICENCES = {
+    "s-labs": "MIT",
+    "neuralchemy": "Apache-2.0 (HackAPrompt rows: CC BY 4.0; HarmBench rows: MIT)",
+    "yanismiraoui": "Apache-2.0",
+}
+RESEARCH_ONLY_ORIGINS = frozenset({"wildguard_judgecomp"})  # neuralchemy rows under a research licence
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +73,13 @@ def _s_labs(split: Split) -> list[Example]:
 def _neuralchemy(split: Split) -> list[Example]:
     import pyarrow.parquet as pq  # training only: see training/requirements.txt
 
-    table = pq.read_table(corpus_dir() / "neuralchemy" / f"core-{split}.parquet", columns=["text", "label"])
-    return [Example(row["text"], int(row["label"]), "neuralchemy") for row in table.to_pylist()]
+    path = corpus_dir() / "neuralchemy" / f"core-{split}.parquet"
+    table = pq.read_table(path, columns=["text", "label", "source"])
+    return [
+        Example(row["text"], int(row["label"]), "neuralchemy")
+        for row in table.to_pylist()
+        if row["source"] not in RESEARCH_ONLY_ORIGINS
+    ]
 
 
 def _yanismiraoui_split(text: str) -> Split:

@@ -13,4 +13,4 @@ class InjectionConfig(ClassifierConfig):
     or more. The default is the operating point chosen on the validation splits (at most 1 %
     false positives on each corpus's benign rows); lower blocks more, higher lets more through."""
 
-    threshold: float = Field(0.838, ge=0.0, le=1.0, description="act on scores at or above this")
+    threshold: float = Field(0.722, ge=0.0, le=1.0, description="act on scores at or above this")
