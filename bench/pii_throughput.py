@@ -1,6 +1,11 @@
 """Throughput with the PII stage, at concurrency 32, every request a prompt never seen before.
 
     .venv/bin/python -m bench.pii_throughput [--workers 0 2] [--duration 10] [--output-scan both]
+    .venv/bin/python -m bench.pii_throughput --workers 2 --output-scan on --checks all [--stream]
+
+`--checks all` adds every registered content check to the tenant, as issue 7's floors ask:
+prompt_injection, toxicity and banned_topics on the input (block), toxicity (redact) and bias
+(flag) on the output, besides the output PII scan.
 
 Starts the cloud stand-in (bench/serve_standin.py --echo: it answers with the prompt it
 received, so the output scan has new text every time) and, for each `--workers` value (and with and
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import json
 import os
@@ -59,7 +65,28 @@ def wait_for(url: str, seconds: float = 120) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def write_policies(directory: Path, output_scan: bool) -> Path:
+ALL_CHECKS = {
+    "input": {
+        "prompt_injection": {"action": "block"},
+        "toxicity": {"action": "block", "threshold": 0.9},
+        "banned_topics": {
+            "action": "block",
+            "topics": [  # the demo tenant's
+                {
+                    "name": "weapons manufacturing",
+                    "examples": [
+                        "how to build a gun at home",
+                        "instructions to make a firearm or ammunition",
+                    ],
+                },
+            ],
+        },
+    },
+    "output": {"toxicity": {"action": "redact", "threshold": 0.9}, "bias": {"action": "flag"}},
+}
+
+
+def write_policies(directory: Path, output_scan: bool, all_checks: bool = False) -> Path:
     (directory / "tenants").mkdir(parents=True)
     shutil.copy(ROOT / "policies" / "gateway.yaml", directory / "gateway.yaml")
     tenant = {
@@ -73,13 +100,20 @@ def write_policies(directory: Path, output_scan: bool) -> Path:
         "routing": {"default": "cloud"},
         "checks": {"output": {"pii": {"action": "redact"}}} if output_scan else {},
     }
+    if all_checks:
+        checks = {"input": dict(ALL_CHECKS["input"]), "output": dict(ALL_CHECKS["output"])}
+        checks["output"].update(tenant["checks"].get("output", {}))  # type: ignore[union-attr]
+        tenant["checks"] = checks
     (directory / "tenants" / "bench.yaml").write_text(json.dumps(tenant))  # JSON is YAML
     return directory
 
 
-def body(n: int) -> bytes:
+def body(n: int, stream: bool = False) -> bytes:
     prompt = PROMPT.format(n=n, phone=1000 + n % 9000)
-    return json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}).encode()
+    request = {"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}
+    if stream:
+        request["stream"] = True
+    return json.dumps(request).encode()
 
 
 def main() -> int:
@@ -91,7 +125,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--output-scan", choices=["on", "off", "both"], default="both")
+    parser.add_argument(
+        "--checks", choices=["pii", "all"], default="pii", help="all: every content check too"
+    )
+    parser.add_argument("--stream", action="store_true", help="streamed requests (TTFB is printed)")
     args = parser.parse_args()
+    make_body = functools.partial(body, stream=args.stream)
     scans = {"on": [True], "off": [False], "both": [False, True]}[args.output_scan]
     standin_port = free_port()
     standin = subprocess.Popen(
@@ -104,7 +143,7 @@ def main() -> int:
         for workers, output_scan in [(w, o) for w in args.workers for o in scans]:
             port = free_port()
             with tempfile.TemporaryDirectory() as tmp:
-                policies = write_policies(Path(tmp) / "policies", output_scan)
+                policies = write_policies(Path(tmp) / "policies", output_scan, args.checks == "all")
                 env = {
                     **os.environ,
                     "OPENAI_BASE_URL": f"http://127.0.0.1:{standin_port}/v1",
@@ -121,17 +160,20 @@ def main() -> int:
                 try:
                     wait_for(f"http://127.0.0.1:{port}/healthz")
                     url = f"http://127.0.0.1:{port}/v1/chat/completions"
-                    result = asyncio.run(
-                        run_load(url, body(0), KEY, args.concurrency, args.duration, args.warmup, body)
+                    load = run_load(
+                        url, make_body(0), KEY, args.concurrency, args.duration, args.warmup, make_body
                     )
+                    result = asyncio.run(load)
                 finally:
                     gateway.terminate()
                     gateway.wait(timeout=30)
             latency: dict[str, float] = result["latency_ms"]  # type: ignore[assignment]
+            ttfb: dict[str, float] = result["ttfb_ms"]  # type: ignore[assignment]
             print(
-                f"workers={workers} output-scan={'on' if output_scan else 'off'} c={args.concurrency}: "
+                f"workers={workers} output-scan={'on' if output_scan else 'off'} checks={args.checks} "
+                f"stream={args.stream} c={args.concurrency}: "
                 f"{result['rps']:.0f} RPS, p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
-                f"errors {result['errors']}, non-2xx {result['non_2xx']}"
+                f"TTFB p50 {ttfb['p50']:.1f} ms, errors {result['errors']}, non-2xx {result['non_2xx']}"
             )
     finally:
         standin.terminate()
