@@ -10,8 +10,9 @@ with the same number of torch threads (`--threads`, default: the CPUs; the provi
 `n_threads`).
 
 - direct: `model.generate(...)` in this process, the model loaded as the provider loads it;
-- gateway: `python -m gateway serve` in a child process, a tenant with `residency: local` and
-  PII detection off (the check runs once per request, not per token, and is benchmarked on its
+- gateway: `python -m gateway serve` in a child process, the model in the gateway's supervised
+  worker process (as every local model runs), a tenant with `residency: local` and PII
+  detection off (the check runs once per request, not per token, and is benchmarked on its
   own), called with the official openai SDK, streamed and not; tokens/s = completion tokens
   from `usage` over the wall time of the whole request.
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from gateway.policy.schema import GatewayConfig, ProviderConfig
+from gateway.policy.schema import LOCAL_PROVIDER_TYPES, GatewayConfig, ProviderConfig
 from gateway.providers.base import Provider
 from gateway.providers.fake import FakeProvider
 from gateway.providers.llama_cpp_local import llama_cpp_worker, resolve_model_path
 from gateway.providers.openai_cloud import OpenAICloudProvider
-from gateway.providers.transformers_local import TransformersOptions, TransformersProvider
+from gateway.providers.transformers_local import transformers_worker
 from gateway.providers.worker.host import WorkerState
 from gateway.providers.worker.provider import WorkerProvider
 from gateway.settings import Settings
@@ -72,7 +72,7 @@ class ProviderRegistry:
             provider = self._built.get((name, config))
             if isinstance(provider, WorkerProvider):
                 states[name] = provider.state
-            elif provider is None and config.type == "llama_cpp":
+            elif provider is None and config.type in LOCAL_PROVIDER_TYPES:
                 states[name] = "stopped"
         return states
 
@@ -110,9 +110,8 @@ class ProviderRegistry:
             )
             return WorkerProvider(worker)
         if config.type == "transformers":
-            return TransformersProvider(
-                TransformersOptions.of(config), queue_size=config.queue_size or settings.local_queue_size
-            )
+            queue_size = config.queue_size or settings.local_queue_size
+            return WorkerProvider(transformers_worker(name, config, queue_size=queue_size))
         if config.type == "fake":
             return FakeProvider()
         return OpenAICloudProvider(

@@ -1,15 +1,15 @@
 """A local model from a Hugging Face checkpoint directory (`type: transformers` in gateway.yaml).
 
-    TransformersBackend   loads the checkpoint from local files only and answers one request at
-                          a time, synchronously: `complete` and `stream` (a chunk per token)
-    TransformersProvider  the provider seam: the backend on one worker thread behind a bounded
-                          queue (503 + Retry-After beyond it); the event loop only waits
-
-The backend has the shape of a model-worker backend (`describe`, `complete(endpoint, body)`,
-`stream(endpoint, body)`), so a supervised worker process can host it unchanged.
+    transformers_worker   the worker the gateway supervises for one such provider: torch is
+                          native code, so the model runs in its own process (providers/worker/),
+                          where a segfault, an abort or an out-of-memory kill ends the worker and
+                          the gateway restarts it, as for llama.cpp
+    TransformersBackend   what runs inside that worker: loads the checkpoint from local files
+                          only and answers one request at a time, synchronously: `complete` and
+                          `stream` (a chunk per token)
 
 torch and transformers are an optional extra (`make setup-transformers`): they are imported
-when a transformers provider first loads its model, never by the default install.
+in the worker process only, when it loads the model, never by the gateway or the default install.
 
 Tokens are produced by `generate` itself; a stopping criterion, which `generate` calls after
 every new token, decodes the text so far, hands on what is safe to show (text that could still
@@ -19,24 +19,24 @@ caller has gone.
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 import os
 import queue
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gateway.errors import BadRequest, GatewayError, LocalModelBusy, ServiceUnavailable
-from gateway.exchange import Completion, Endpoint, JsonObject, Usage
-from gateway.policy.schema import ProviderConfig
-from gateway.providers.base import ProviderCall
+from gateway.errors import BadRequest, ServiceUnavailable
+from gateway.exchange import Endpoint, JsonObject
+from gateway.providers.worker.host import WorkerSpec
+
+if TYPE_CHECKING:  # the worker process, which imports this module, has no use for the policy models
+    from gateway.policy.schema import ProviderConfig
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,14 @@ def missing_files(directory: Path) -> str | None:
     return None
 
 
+def transformers_worker(name: str, config: ProviderConfig, *, queue_size: int) -> WorkerSpec:
+    """The supervised worker of provider `name`: it calls `load` with the options as JSON."""
+    options: JsonObject = dataclasses.asdict(TransformersOptions.of(config))
+    return WorkerSpec(name, f"{__name__}:load", options, queue_size)
+
+
 def load(options: JsonObject) -> TransformersBackend:
-    """The entry point a model-worker host calls with the options as JSON."""
+    """The entry point the model worker calls with the options as JSON (see worker/backend.py)."""
     return TransformersBackend(TransformersOptions(**options))
 
 
@@ -114,7 +120,7 @@ class TransformersBackend:
             log.error("transformers model %s cannot be loaded: %s", path, problem)
             raise ServiceUnavailable(
                 f"The local transformers model cannot be loaded from its model_path: {problem} "
-                "(models are read from local files only, never downloaded)."
+                "(it is read with local_files_only=True: models are never downloaded)."
             )
         try:
             import torch
@@ -135,7 +141,7 @@ class TransformersBackend:
             log.error("transformers model %s failed to load: %s", path, type(exc).__name__)
             raise ServiceUnavailable(
                 f"The local transformers model cannot be loaded from its model_path ({type(exc).__name__}; "
-                "models are read from local files only, never downloaded)."
+                "it is read with local_files_only=True: models are never downloaded)."
             ) from None
         self.model = model.to(self.device).eval()
         self._template = options.chat_template or getattr(self.tokenizer, "chat_template", None)
@@ -266,8 +272,8 @@ class TransformersBackend:
                 stop = backend._advance(job, int(input_ids[0, -1]), hand_on)
                 return backend._torch.full((input_ids.shape[0],), stop, dtype=backend._torch.bool)
 
-        # torch's thread count is per calling thread (OpenMP), and this runs on the worker's or a
-        # stream's own thread: set it each time, or a new thread runs with whatever it inherits.
+        # torch's thread count is per calling thread (OpenMP), and this runs on the worker's main
+        # thread or a stream's own: set it each time, or a new thread runs with what it inherits.
         self._torch.set_num_threads(self._threads)
         with self._torch.inference_mode():
             self.model.generate(
@@ -304,79 +310,6 @@ class TransformersBackend:
         if job.stopped or (job.tokens and job.tokens[-1] in self._eos):
             return "stop"
         return "length" if len(job.tokens) >= job.max_new_tokens else "stop"
-
-
-class TransformersProvider:
-    """The backend in this process, on one worker thread: it never blocks the event loop, and
-    callers beyond `queue_size` (queued or running) get 503 + Retry-After at once."""
-
-    def __init__(self, options: TransformersOptions, *, queue_size: int) -> None:
-        self.options = options
-        self._queue_size = queue_size
-        self._waiting = 0  # queued + running, touched only on the event loop
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="transformers")
-        self._backend: TransformersBackend | None = None
-
-    def _loaded(self) -> TransformersBackend:  # on the worker thread
-        if self._backend is None:
-            self._backend = TransformersBackend(self.options)
-            log.info("transformers model loaded: %s", self._backend.describe())
-        return self._backend
-
-    def warm(self) -> None:
-        self._loaded()
-
-    def _submit(self, job: Callable[[], Any]) -> asyncio.Future[Any]:
-        if self._waiting >= self._queue_size:
-            raise LocalModelBusy("The local model is busy; retry shortly.", retry_after_seconds=2)
-        self._waiting += 1
-        future = asyncio.get_running_loop().run_in_executor(self._worker, job)
-        future.add_done_callback(self._release)
-        return future
-
-    def _release(self, _: asyncio.Future[Any]) -> None:
-        self._waiting -= 1
-
-    async def complete(self, call: ProviderCall) -> Completion:
-        body = {**call.body, "model": call.upstream_model}
-        payload = await self._submit(lambda: _guarded(lambda: self._loaded().complete(call.endpoint, body)))
-        usage = Usage()
-        usage.add_from(payload)
-        return Completion(body=payload, usage=usage)
-
-    async def stream(self, call: ProviderCall) -> AsyncIterator[JsonObject]:
-        body = {**call.body, "model": call.upstream_model}
-        handoff = _Handoff(asyncio.get_running_loop())
-        cancelled = threading.Event()
-
-        def produce() -> None:
-            if cancelled.is_set():  # the caller left while this job was queued
-                return
-            try:
-                chunks = _guarded(lambda: self._loaded().stream(call.endpoint, body))
-                try:
-                    for chunk in _guarded_iter(chunks):
-                        handoff.put(chunk)
-                        if cancelled.is_set():  # the caller went away: stop generating
-                            break
-                finally:
-                    chunks.close()  # type: ignore[attr-defined]
-            except BaseException as exc:  # handed to the consumer, raised there
-                handoff.put(exc, now=True)
-            finally:
-                handoff.put(_END, now=True)
-
-        self._submit(produce)
-        try:
-            while (item := await handoff.get()) is not _END:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item  # type: ignore[misc]
-        finally:
-            cancelled.set()
-
-    async def aclose(self) -> None:
-        self._worker.shutdown(wait=False, cancel_futures=True)
 
 
 def plain_prompt(messages: list[dict[str, str]]) -> str:
@@ -426,28 +359,6 @@ def _dtype(configured: str, device: Any, torch: Any) -> Any:
     return getattr(torch, configured)
 
 
-def _guarded(run: Callable[[], Any]) -> Any:
-    """Errors of the model become the gateway's: its own pass, anything else is a 500 naming
-    only the exception's type (its message could quote the request)."""
-    try:
-        return run()
-    except GatewayError:
-        raise
-    except Exception as exc:
-        log.error("the transformers model failed: %s", type(exc).__name__)
-        raise GatewayError(
-            f"The local model failed ({type(exc).__name__}).", code="local_model_error"
-        ) from None
-
-
-def _guarded_iter(chunks: Iterator[JsonObject]) -> Iterator[JsonObject]:
-    while True:
-        chunk = _guarded(lambda: next(chunks, _END))
-        if chunk is _END:
-            return
-        yield chunk
-
-
 def _object(endpoint: Endpoint, stream: bool) -> str:
     if endpoint == "completions":
         return "text_completion"
@@ -490,32 +401,3 @@ def _chunk(
         "model": job.model_name,
         "choices": [choice],
     }
-
-
-class _Handoff:
-    """Chunks from the worker thread to the event loop, waking the loop at most every
-    `WAKE_INTERVAL` seconds (the first chunk and the end at once): a wake-up costs the loop more
-    CPU than the token it carries, and on shared cores that CPU is taken from the model."""
-
-    WAKE_INTERVAL = 0.010
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: deque[object] = deque()
-        self._ready = asyncio.Event()
-        self._last_wake = 0.0
-
-    def put(self, item: object, now: bool = False) -> None:  # on the worker thread
-        self._items.append(item)
-        moment = time.monotonic()
-        if now or moment - self._last_wake >= self.WAKE_INTERVAL:
-            self._last_wake = moment
-            self._loop.call_soon_threadsafe(self._ready.set)
-
-    async def get(self) -> object:  # on the event loop
-        while not self._items:
-            self._ready.clear()
-            if self._items:
-                break
-            await self._ready.wait()
-        return self._items.popleft()

@@ -25,15 +25,15 @@ pytestmark = pytest.mark.slow
 LONG = {"model": "local", "max_tokens": 400, "temperature": 0, "messages": QUESTION}
 
 
-def local_worker(gateway: RunningGateway) -> WorkerProvider:
+def local_worker(gateway: RunningGateway, name: str = "local") -> WorkerProvider:
     services = gateway.services
-    provider = services.providers.worker(services.policies.current.gateway, "local")
+    provider = services.providers.worker(services.policies.current.gateway, name)
     assert provider is not None
     return provider
 
 
-def ready_worker(gateway: RunningGateway) -> int:
-    provider = local_worker(gateway)
+def ready_worker(gateway: RunningGateway, name: str = "local") -> int:
+    provider = local_worker(gateway, name)
     wait_until(lambda: provider.state == "ready", "the local model worker to be ready")
     assert provider.worker.pid is not None
     return provider.worker.pid
@@ -105,22 +105,25 @@ def test_worker_segfaulting_between_requests(gateway: RunningGateway, cloud: Clo
     the_rest_goes_on_while_it_restarts(gateway, cloud)
 
 
-def the_rest_goes_on_while_it_restarts(gateway: RunningGateway, cloud: Cloud) -> None:
-    """Straight after a crash: local traffic is refused with Retry-After, never sent to the
-    cloud; cloud traffic is served; /readyz names the worker; then the worker is back."""
+def the_rest_goes_on_while_it_restarts(
+    gateway: RunningGateway, cloud: Cloud, name: str = "local", local_key: str = LOCAL_KEY
+) -> None:
+    """Straight after a crash of worker `name`: local traffic (`local_key`: a tenant whose
+    residency is local and whose local model it serves) is refused with Retry-After, never sent
+    to the cloud; cloud traffic is served; /readyz names the worker; then the worker is back."""
     received = len(cloud.app.received)
-    must_stay_local = post(gateway, {"model": "gpt-4o", "messages": QUESTION}, key=LOCAL_KEY)  # residency
+    must_stay_local = post(gateway, {"model": "gpt-4o", "messages": QUESTION}, key=local_key)  # residency
     assert must_stay_local.status_code == 503 and int(must_stay_local.headers["retry-after"]) >= 1
     assert must_stay_local.json()["error"]["code"] == "local_model_unavailable"
     assert len(cloud.app.received) == received  # no fallback to the cloud, ever
     ready = httpx.get(gateway.url + "/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "degraded"
-    assert ready.json()["parts"]["local_model:local"] == "restarting"
-    assert ready.json()["parts"]["database"] == "ok" and ready.json()["down"] == ["local_model:local"]
+    assert ready.json()["parts"][f"local_model:{name}"] == "restarting"
+    assert ready.json()["parts"]["database"] == "ok" and ready.json()["down"] == [f"local_model:{name}"]
     cloud_answer = post(gateway, {"model": "gpt-4o", "messages": QUESTION})
     assert cloud_answer.status_code == 200 and cloud_answer.headers["x-gateway-route"] == "cloud"
-    ready_worker(gateway)
-    again = post(gateway, {"model": "gpt-4o", "messages": QUESTION, "max_tokens": 4}, key=LOCAL_KEY)
+    ready_worker(gateway, name)
+    again = post(gateway, {"model": "gpt-4o", "messages": QUESTION, "max_tokens": 4}, key=local_key)
     assert again.status_code == 200 and again.headers["x-gateway-route"] == "local"
     assert len(cloud.app.received) == received + 1  # only the cloud request above
     assert httpx.get(gateway.url + "/readyz").json()["status"] == "ready"

@@ -48,7 +48,7 @@ class Ready:
 
 @dataclass(frozen=True, slots=True)
 class LoadFailed:
-    message: str  # the exception's type and a fixed sentence: no request content exists yet
+    message: str  # for the caller: the backend's own words or the exception's type, no paths
 
 
 @dataclass(frozen=True, slots=True)

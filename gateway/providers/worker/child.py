@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import JsonObject
 from gateway.lifetime import die_with_parent
 from gateway.providers.worker import channel
@@ -43,8 +43,11 @@ def main(argv: list[str]) -> int:
         return EXIT_PROTOCOL_ERROR
     try:
         backend = _load(load)
-    except Exception as exc:  # the gateway logs it and retries later; the type says why
-        connection.send(channel.LoadFailed(f"{type(exc).__name__} while loading the model"))
+    except GatewayError as error:  # the backend's own words for the caller (e.g. files missing)
+        connection.send(channel.LoadFailed(error.message))
+        return 1
+    except Exception as exc:  # the type says why; its text could name paths of the server
+        connection.send(channel.LoadFailed(f"The local model could not be loaded ({type(exc).__name__})."))
         return 1
     connection.send(channel.Ready(backend.describe()))
     runs: queue.SimpleQueue[channel.Run] = queue.SimpleQueue()

@@ -112,6 +112,7 @@ class ModelWorker:
         self._ids = itertools.count(1)
         self._waiting: deque[WorkerJob] = deque()  # not sent yet: the worker runs one at a time
         self._running: WorkerJob | None = None
+        self._load_failure: str | None = None  # why the model did not load, said to callers
         self._writer: asyncio.StreamWriter | None = None
         self._lifecycle: asyncio.Task[None] | None = None
         self._failures = 0  # deaths in a row, for the back-off
@@ -125,7 +126,8 @@ class ModelWorker:
             self.start()
         if self.state in ("restarting", "closed"):
             raise LocalModelUnavailable(
-                "The local model is restarting; retry shortly.", retry_after_seconds=self._retry_after()
+                self._load_failure or "The local model is restarting; retry shortly.",
+                retry_after_seconds=self._retry_after(),
             )
         if len(self._waiting) + (self._running is not None) >= self.spec.queue_size:
             raise LocalModelBusy("The local model is busy; retry shortly.", retry_after_seconds=2)
@@ -222,13 +224,14 @@ class ModelWorker:
                 self._heard_at = time.monotonic()
                 if isinstance(message, channel.Ready):
                     ready_at = time.monotonic()
-                    self.state = "ready"
+                    self.state, self._load_failure = "ready", None
                     log.info(
                         "local model worker %r is ready (pid %s): %s", self.spec.name, self.pid, message.info
                     )
                     self._send_next()
                 elif isinstance(message, channel.LoadFailed):
                     log.error("local model worker %r could not load: %s", self.spec.name, message.message)
+                    self._load_failure = message.message
                 else:
                     self._on_answer(message)
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -272,7 +275,8 @@ class ModelWorker:
         )  # fmt: skip
         if ready_at is None:  # it never served: the requests waiting for it were not started
             error: GatewayError = LocalModelUnavailable(
-                "The local model could not start; retry shortly.", retry_after_seconds=self._retry_after()
+                self._load_failure or "The local model could not start; retry shortly.",
+                retry_after_seconds=self._retry_after(),
             )
         else:
             crashed = "The local model stopped while serving this request; retry shortly."

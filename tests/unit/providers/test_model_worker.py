@@ -179,6 +179,7 @@ async def test_a_model_that_cannot_load_answers_unavailable(provider_factory: An
     with pytest.raises(LocalModelUnavailable) as caught:
         await provider.complete(call("hello"))
     assert caught.value.code == "local_model_unavailable"
+    assert "FileNotFoundError" in caught.value.message and "no model here" not in caught.value.message
     assert provider.state == "restarting"
 
 

@@ -1,26 +1,28 @@
-"""The transformers backend and provider on a tiny GPT-NeoX built here (random weights)."""
+"""The transformers backend, in this process and in its worker, on a tiny GPT-NeoX built here
+(random weights)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.errors import BadRequest, GatewayError, LocalModelBusy, ServiceUnavailable
-from gateway.exchange import Endpoint, JsonObject
+from gateway.errors import BadRequest, LocalModelUnavailable, ServiceUnavailable
+from gateway.exchange import JsonObject
+from gateway.policy.schema import ProviderConfig
 from gateway.providers.base import ProviderCall
 from gateway.providers.transformers_local import (
     TransformersBackend,
     TransformersOptions,
-    TransformersProvider,
     missing_files,
     plain_prompt,
+    transformers_worker,
 )
+from gateway.providers.worker.provider import WorkerProvider
 from tests.transformers_model import build_checkpoint, need_transformers
 
 pytestmark = pytest.mark.transformers
@@ -125,85 +127,55 @@ def test_leaving_a_stream_stops_generation(backend: TransformersBackend) -> None
     chunks.close()  # type: ignore[attr-defined]  # joins the generating thread: it has stopped
 
 
-# --- the provider: queue, event loop, errors -------------------------------------------------
+# --- in its supervised worker process ----------------------------------------------------------
 
 
-class GatedBackend:
-    """Stands in for the backend: answers only once the test opens the gate."""
-
-    def __init__(self, fail: bool = False) -> None:
-        self.gate = threading.Event()
-        self.fail = fail
-
-    def complete(self, endpoint: Endpoint, body: JsonObject) -> JsonObject:
-        self.gate.wait(10)
-        if self.fail:
-            raise RuntimeError("CUDA error: the prompt 'Jane Smith' broke it")
-        return {"choices": [{"index": 0, "message": {"content": "ok"}}], "usage": {"completion_tokens": 1}}
-
-    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
-        self.gate.wait(10)
-        yield {"choices": [{"index": 0, "delta": {"content": "a"}}]}
-        if self.fail:
-            raise RuntimeError("device-side assert")
+def worker_of(checkpoint: Path, **config: Any) -> WorkerProvider:
+    provider_config = ProviderConfig(type="transformers", model_path=str(checkpoint), **config)
+    return WorkerProvider(transformers_worker("hf", provider_config, queue_size=2))
 
 
-def provider_with(backend: Any, queue_size: int = 2) -> TransformersProvider:
-    provider = TransformersProvider(TransformersOptions("unused"), queue_size=queue_size)
-    provider._backend = backend
-    return provider
+async def test_the_model_answers_from_its_worker_process_without_blocking_the_loop(
+    checkpoint: Path,
+) -> None:
+    provider = worker_of(checkpoint, max_new_tokens=64)
+    try:
+        call = ProviderCall("chat", "hf", {**GREEDY, "max_tokens": 64})
+        assert (await provider.complete(call)).usage.completion_tokens == 64  # loads it, then answers
+        assert provider.state == "ready" and provider.worker.pid not in (None, os.getpid())
+        gaps: list[float] = []
+        done = asyncio.Event()
+
+        async def tick() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        ticker = asyncio.create_task(tick())
+        chunks = [chunk async for chunk in provider.stream(call)]
+        done.set()
+        await ticker
+        assert chunks[-1]["usage"]["completion_tokens"] == 64 and chunks[-1]["model"] == "hf"
+        assert sum(1 for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")) > 5
+        assert len(gaps) > 10 and max(gaps) < 0.25  # the loop kept running while the model worked
+    finally:
+        await provider.aclose()
 
 
-CALL = ProviderCall("chat", "hf", {"messages": QUESTION, "max_tokens": 3})
-
-
-async def test_a_full_queue_is_a_503_at_once() -> None:
-    backend = GatedBackend()
-    provider = provider_with(backend)
-    running = [asyncio.create_task(provider.complete(CALL)) for _ in range(2)]
-    await asyncio.sleep(0.05)
-    with pytest.raises(LocalModelBusy) as caught:
-        await asyncio.wait_for(provider.complete(CALL), timeout=1)
-    assert caught.value.status_code == 503 and caught.value.retry_after_seconds
-    backend.gate.set()
-    assert [r.usage.completion_tokens for r in await asyncio.gather(*running)] == [1, 1]
-    await provider.aclose()
-
-
-async def test_a_model_failure_is_a_500_that_quotes_nothing() -> None:
-    backend = GatedBackend(fail=True)
-    backend.gate.set()
-    provider = provider_with(backend)
-    with pytest.raises(GatewayError) as caught:
-        await provider.complete(CALL)
-    assert caught.value.code == "local_model_error" and "Jane" not in caught.value.message
-    with pytest.raises(GatewayError, match="RuntimeError"):
-        [chunk async for chunk in provider.stream(CALL)]
-    backend.fail = False  # the provider, its queue and its thread carry on after a failure
-    assert (await provider.complete(CALL)).usage.completion_tokens == 1
-    await provider.aclose()
-
-
-async def test_generation_never_blocks_the_event_loop(checkpoint: Path) -> None:
-    provider = TransformersProvider(TransformersOptions(str(checkpoint), max_new_tokens=64), queue_size=2)
-    await asyncio.get_running_loop().run_in_executor(None, provider.warm)
-    gaps: list[float] = []
-    done = asyncio.Event()
-
-    async def tick() -> None:
-        last = time.perf_counter()
-        while not done.is_set():
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
-
-    ticker = asyncio.create_task(tick())
-    call = ProviderCall("chat", "hf", {**GREEDY, "max_tokens": 64})
-    chunks = [chunk async for chunk in provider.stream(call)]
-    await provider.complete(call)
-    done.set()
-    await ticker
-    assert chunks[-1]["usage"]["completion_tokens"] == 64 and chunks[-1]["model"] == "hf"
-    assert len(gaps) > 10 and max(gaps) < 0.25  # the loop kept running while the model worked
-    await provider.aclose()
+async def test_missing_files_through_the_worker_say_what_is_missing(tmp_path: Path) -> None:
+    provider = worker_of(tmp_path / "absent")
+    try:
+        call = ProviderCall("chat", "hf", GREEDY)
+        with pytest.raises(LocalModelUnavailable) as caught:
+            await asyncio.wait_for(provider.complete(call), 60)  # an answer, not a hang
+        message = caught.value.message
+        assert "the directory does not exist" in message and "local_files_only" in message
+        assert str(tmp_path) not in message and caught.value.retry_after_seconds >= 1
+        with pytest.raises(LocalModelUnavailable) as again:  # while it retries: at once, same reason
+            await asyncio.wait_for(provider.complete(call), 1)
+        assert again.value.message == message
+    finally:
+        await provider.aclose()
