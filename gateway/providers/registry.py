@@ -110,8 +110,13 @@ class ProviderRegistry:
             )
             return WorkerProvider(worker)
         if config.type == "transformers":
-            queue_size = config.queue_size or settings.local_queue_size
-            return WorkerProvider(transformers_worker(name, config, queue_size=queue_size))
+            worker = transformers_worker(
+                name,
+                config,
+                queue_size=config.queue_size or settings.local_queue_size,
+                stall_seconds=config.timeout_seconds or settings.upstream_timeout_seconds,
+            )
+            return WorkerProvider(worker)
         if config.type == "fake":
             return FakeProvider()
         return OpenAICloudProvider(

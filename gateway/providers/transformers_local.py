@@ -84,10 +84,12 @@ def missing_files(directory: Path) -> str | None:
     return None
 
 
-def transformers_worker(name: str, config: ProviderConfig, *, queue_size: int) -> WorkerSpec:
+def transformers_worker(
+    name: str, config: ProviderConfig, *, queue_size: int, stall_seconds: float
+) -> WorkerSpec:
     """The supervised worker of provider `name`: it calls `load` with the options as JSON."""
     options: JsonObject = dataclasses.asdict(TransformersOptions.of(config))
-    return WorkerSpec(name, f"{__name__}:load", options, queue_size)
+    return WorkerSpec(name, f"{__name__}:load", options, queue_size, stall_seconds)
 
 
 def load(options: JsonObject) -> TransformersBackend:

@@ -132,7 +132,7 @@ def test_leaving_a_stream_stops_generation(backend: TransformersBackend) -> None
 
 def worker_of(checkpoint: Path, **config: Any) -> WorkerProvider:
     provider_config = ProviderConfig(type="transformers", model_path=str(checkpoint), **config)
-    return WorkerProvider(transformers_worker("hf", provider_config, queue_size=2))
+    return WorkerProvider(transformers_worker("hf", provider_config, queue_size=2, stall_seconds=60.0))
 
 
 async def test_the_model_answers_from_its_worker_process_without_blocking_the_loop(
