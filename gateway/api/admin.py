@@ -136,7 +136,8 @@ class AuditReviewPlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from gateway.api.admin_review import PAGE_ROUTES
+        from gateway.api.review_report import REPORT_ROUTES
 
-        app_config.route_handlers = [*app_config.route_handlers, *API_ROUTES, *PAGE_ROUTES]
+        app_config.route_handlers = [*app_config.route_handlers, *API_ROUTES, *PAGE_ROUTES, *REPORT_ROUTES]
         app_config.template_config = TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
         return app_config

@@ -4,6 +4,7 @@
     GET  /review/records/{request_id}   one record: found, sent where, why, checks, policy version
     GET  /review/verify                 a full verification of the chain
     GET  /review/bias                   the latest `gateway bias audit` runs, with charts
+    GET  /review/report[.csv|.jsonl]    a period's counts as charts and tables (review_report.py)
     GET  /review/login, POST /review/login, POST /review/logout
 
 Signing in exchanges the reviewer key for a signed, expiring session token in an HttpOnly,
@@ -39,7 +40,7 @@ LOGIN = "/review/login"
 PAGE_SIZE = 50
 
 
-def _reviewer(request: Request, services: Services) -> ReviewerScope | None:
+def page_reviewer(request: Request, services: Services) -> ReviewerScope | None:
     try:
         return reviewer_of(request, services, allow_cookie=True)
     except Unauthorized:
@@ -48,7 +49,7 @@ def _reviewer(request: Request, services: Services) -> ReviewerScope | None:
 
 @get("/review", sync_to_thread=True)
 def review_list(request: Request, services: Services) -> Template | Redirect:
-    reviewer = _reviewer(request, services)
+    reviewer = page_reviewer(request, services)
     if reviewer is None:
         return Redirect(LOGIN, status_code=303)
     params = {k: v for k, v in request.query_params.items() if k in (*FILTER_FIELDS, "before")}
@@ -80,7 +81,7 @@ def review_list(request: Request, services: Services) -> Template | Redirect:
 
 @get("/review/records/{request_id:str}", sync_to_thread=True)
 def review_record(request: Request, services: Services, request_id: str) -> Template | Redirect:
-    reviewer = _reviewer(request, services)
+    reviewer = page_reviewer(request, services)
     if reviewer is None:
         return Redirect(LOGIN, status_code=303)
     detail = desk_of(services).detail(request_id, None if reviewer.sees_all else reviewer.tenants)
@@ -98,7 +99,7 @@ def review_record(request: Request, services: Services, request_id: str) -> Temp
 
 @get("/review/verify", sync_to_thread=True)
 def review_verify(request: Request, services: Services) -> Template | Redirect:
-    reviewer = _reviewer(request, services)
+    reviewer = page_reviewer(request, services)
     if reviewer is None:
         return Redirect(LOGIN, status_code=303)
     desk = desk_of(services)
@@ -112,7 +113,7 @@ def review_bias(request: Request, services: Services) -> Template | Redirect:
 
     from gateway.checks.bias import report, store
 
-    reviewer = _reviewer(request, services)
+    reviewer = page_reviewer(request, services)
     if reviewer is None:
         return Redirect(LOGIN, status_code=303)
     runs = store.latest(services.audit.engine)

@@ -11,6 +11,10 @@ the finding's action left the value as it was (allow, flag, local_only). A US_SS
 action `redact` at `cloud` means the cloud saw `<US_SSN>`, not the number. Findings count at
 every location the request's data reached (`destinations`): a cloud attempt that failed and
 fell back to the local model counts at `cloud` and at `local`.
+
+Over time (`bucket` = hour or day, UTC): requests by destination, where a request that was
+routed counts at its final location and one that was not at its outcome (blocked, rejected,
+error...): each request once, by its latest entry.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from sqlalchemy import Engine, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,6 +36,7 @@ UNKNOWN_OUTCOME = "sent, outcome unknown"
 
 FindingKey = tuple[str, str, str, str]  # check, kind, location, action
 CheckKey = tuple[str, str, str]  # check, stage, tenant
+Bucket = Literal["hour", "day"]
 
 
 @dataclass(slots=True)
@@ -45,6 +51,7 @@ class Report:
     check_outcomes: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)  # + status
     shadow_runs: Counter[CheckKey] = field(default_factory=Counter)
     shadow_would_block: Counter[CheckKey] = field(default_factory=Counter)
+    by_time: Counter[tuple[datetime, str]] = field(default_factory=Counter)  # (bucket start, destination)
 
     def would_block_rate(self, key: CheckKey) -> float:
         runs = self.shadow_runs[key]
@@ -60,7 +67,7 @@ def _grouped(engine: Engine, where: AuditFilter, *columns: Any) -> Iterable[tupl
         return connection.execute(query.group_by(*columns)).all()
 
 
-def build_report(engine: Engine, where: AuditFilter) -> Report:
+def build_report(engine: Engine, where: AuditFilter, bucket: Bucket | None = None) -> Report:
     table = AuditRecordRow
     report = Report()
     for tenant, count in _grouped(engine, where, table.tenant):
@@ -84,11 +91,30 @@ def build_report(engine: Engine, where: AuditFilter) -> Report:
         for location, destinations, findings in rows:
             for reached in reached_locations(location, destinations):
                 _add_findings(report, where.entity, reached, findings or [])
-    query = where.apply(select(table.tenant, table.checks), engine.dialect.name)
+    columns = (table.tenant, table.checks, table.started_at, table.location, table.outcome)
+    query = where.apply(select(*columns), engine.dialect.name)
     with engine.connect() as connection:
-        for tenant, checks in connection.execution_options(yield_per=5000).execute(query):
+        for tenant, checks, started, location, outcome in connection.execution_options(
+            yield_per=5000
+        ).execute(query):
             _add_checks(report, tenant or "(unknown)", checks or [])
+            if bucket is not None:
+                report.by_time[(bucket_start(started, bucket), destination(location, outcome))] += 1
     return report
+
+
+def bucket_start(when: datetime, bucket: Bucket) -> datetime:
+    """The UTC hour or day `when` falls in (a naive time is UTC, as every stored time is)."""
+    when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    start = when.replace(minute=0, second=0, microsecond=0)
+    return start.replace(hour=0) if bucket == "day" else start
+
+
+def destination(location: str | None, outcome: str | None) -> str:
+    """Where a request went: its final location, or why it went nowhere."""
+    if location:
+        return location
+    return "not routed" if outcome in (None, "ok") else outcome
 
 
 def _add_checks(report: Report, tenant: str, checks: list[dict[str, Any]]) -> None:

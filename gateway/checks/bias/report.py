@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from gateway.charts import Bar, bar_chart, percent_label
 from gateway.exchange import JsonObject
 
 _MEASURE = {"decision": "", "score": "mean spread", "free": "mean similarity"}
@@ -44,38 +45,12 @@ def table(result: JsonObject) -> str:
 
 def chart_svg(cells: Sequence[JsonObject], width: int = 560) -> str:
     """Horizontal bars: the share of items whose answer changed, with its 95 % interval."""
-    bar_h, gap, left, top = 22, 10, 150, 24
-    height = top + len(cells) * (bar_h + gap) + 30
-    span = width - left - 20
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        'aria-label="share of items whose answer changed between variants">',
-        f'<text x="{left}" y="14" font-size="12">share of items whose answer changed (95 % CI)</text>',
+    bars = [
+        (f"{c['axis']} / {c['kind']}", [Bar(c["rate"], interval=(c["rate_ci"][0], c["rate_ci"][1]))])
+        for c in cells
     ]
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
-        x = left + tick * span
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 26}" stroke="#ddd"/>')
-        parts.append(
-            f'<text x="{x:.1f}" y="{height - 12}" font-size="10" text-anchor="middle">'
-            f"{int(tick * 100)} %</text>"
-        )
-    for i, c in enumerate(cells):
-        y = top + i * (bar_h + gap)
-        low, high = c["rate_ci"]
-        label = html.escape(f"{c['axis']} / {c['kind']}")
-        parts.append(f'<text x="{left - 8}" y="{y + 15}" font-size="12" text-anchor="end">{label}</text>')
-        parts.append(
-            f'<rect class="bar" x="{left}" y="{y}" width="{c["rate"] * span:.1f}" height="{bar_h}" '
-            'fill="#4a7bb7">'
-            f"<title>{label}: {_pct(c['rate'])}</title></rect>"
-        )
-        cy = y + bar_h / 2
-        parts.append(
-            f'<line x1="{left + low * span:.1f}" y1="{cy}" x2="{left + high * span:.1f}" y2="{cy}" '
-            'stroke="#222" stroke-width="2"/>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    title = "share of items whose answer changed (95 % CI)"
+    return bar_chart(bars, title, axis_max=1.0, tick_label=percent_label, value_label=_pct, width=width)
 
 
 def html_page(result: JsonObject) -> str:

@@ -27,10 +27,18 @@ def save(engine: Engine, result: JsonObject) -> int:
         return int(row.id)
 
 
-def latest(engine: Engine, limit: int = 10) -> list[JsonObject]:
-    """The most recent runs, newest first, in the shape `audit.AuditResult.as_json` gives."""
+def latest(
+    engine: Engine, limit: int = 10, since: datetime | None = None, until: datetime | None = None
+) -> list[JsonObject]:
+    """The most recent runs (started in [since, until) when given), newest first, in the shape
+    `audit.AuditResult.as_json` gives."""
+    query = select(BiasAuditRunRow)
+    if since is not None:
+        query = query.where(BiasAuditRunRow.started_at >= since)
+    if until is not None:
+        query = query.where(BiasAuditRunRow.started_at < until)
     with Session(engine) as session:
-        rows = session.scalars(select(BiasAuditRunRow).order_by(BiasAuditRunRow.id.desc()).limit(limit)).all()
+        rows = session.scalars(query.order_by(BiasAuditRunRow.id.desc()).limit(limit)).all()
         return [
             {
                 "id": row.id,
