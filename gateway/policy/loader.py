@@ -129,5 +129,11 @@ def _check_images(doc: YamlDocument, tenant: TenantPolicy) -> None:
             )
         if not routing.images_fetch_hosts:
             raise doc.error(("routing", "images_fetch_hosts"), "images_fetch: allow needs allowed hosts")
-    elif routing.images_fetch_hosts:
-        raise doc.error(("routing", "images_fetch_hosts"), "hosts are only used with images_fetch: allow")
+        for index, origin in enumerate(routing.images_fetch_private_hosts):
+            if origin not in routing.images_fetch_hosts:
+                raise doc.error(
+                    ("routing", "images_fetch_private_hosts", index), "must also be in images_fetch_hosts"
+                )
+    elif routing.images_fetch_hosts or routing.images_fetch_private_hosts:
+        key = "images_fetch_hosts" if routing.images_fetch_hosts else "images_fetch_private_hosts"
+        raise doc.error(("routing", key), "hosts are only used with images_fetch: allow")

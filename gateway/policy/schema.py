@@ -117,8 +117,12 @@ class RoutingPolicy(Strict):
     # request any address inside the network (server-side request forgery).
     images_fetch: Literal["deny", "allow"] = "deny"
     images_fetch_hosts: list[str] = Field(default_factory=list)
+    # Of those, the origins whose names may resolve to private, loopback or link-local addresses
+    # (an intranet image server); every other name must resolve to public addresses only, and
+    # cloud metadata addresses are refused for all.
+    images_fetch_private_hosts: list[str] = Field(default_factory=list)
 
-    @field_validator("images_fetch_hosts")
+    @field_validator("images_fetch_hosts", "images_fetch_private_hosts")
     @classmethod
     def _origins(cls, hosts: list[str]) -> list[str]:
         normalized = []

@@ -82,7 +82,10 @@ def gateway(
                 "default": "cloud",
                 "images": "redact",
                 "images_fetch": "allow",
-                "images_fetch_hosts": [host_url],
+                # The image host is on loopback: allowed only because the policy says so. Its
+                # name `localhost` is allowed too, but not to resolve to loopback.
+                "images_fetch_hosts": [host_url, host_url.replace("127.0.0.1", "localhost")],
+                "images_fetch_private_hosts": [host_url],
             },
         }
         (policies / "tenants" / "imaging.yaml").write_text(yaml.safe_dump(tenant))
@@ -148,6 +151,27 @@ def test_an_allowed_host_is_fetched_within_limits(
     with pytest.raises(openai.APIStatusError) as huge:
         ask(gateway, host_url + "/huge")
     assert huge.value.status_code == 413
+
+
+def test_an_allowed_name_that_resolves_to_loopback_is_a_400_that_says_why(
+    gateway: RunningGateway, cloud: Cloud, image_host: tuple[str, ImageHost]
+) -> None:
+    host_url, host = image_host
+    before, hits = len(cloud.app.received), len(host.hits)
+    named = host_url.replace("127.0.0.1", "localhost")
+    with pytest.raises(openai.BadRequestError) as caught:
+        ask(gateway, f"{named}/{EMAIL}.png")
+    body: Any = caught.value.body
+    assert body["code"] == "image_url_not_allowed" and "loopback address" in body["message"]
+    assert EMAIL not in str(body) and "localhost" not in body["message"]
+    host.elsewhere = f"{named}/form.png"  # an allowed origin, but its name resolves to loopback
+    with pytest.raises(openai.BadRequestError) as redirected:
+        ask(gateway, host_url + "/away")
+    assert "loopback address" in redirected.value.body["message"]  # type: ignore[index]
+    assert host.hits[hits:] == ["/away"]  # the redirect; never the named host
+    assert len(cloud.app.received) == before
+    (first, second) = records(gateway)
+    assert (first.status_code, second.status_code) == (400, 400)
 
 
 def test_a_remote_url_of_another_host_is_a_400_that_says_why(gateway: RunningGateway, cloud: Cloud) -> None:

@@ -4,6 +4,12 @@ The gateway fetches a remote image only when the tenant's policy says `images_fe
 the URL's origin (and that of every redirect) is in `images_fetch_hosts`; the fetch is bounded
 in time, size and redirects. Any other remote URL is a 400 that says why: fetching what callers
 name from inside the company network is a server-side request forgery hole.
+
+Each hop's host is resolved once, here; every address must pass the address rule (address.py);
+the request goes to the first of them, with the URL's name kept as the Host header and as the
+TLS server name (SNI, and the name the certificate must match). The HTTP client never resolves
+the name itself, so a name that answered with a public address cannot answer with an inside
+one when it connects (DNS rebinding).
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from urllib.parse import urljoin
 
 import httpx
 
+from gateway.checks.images.address import Resolver, address_kind
 from gateway.checks.images.decode import ImageLimits, data_url_bytes
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.policy.schema import RoutingPolicy, origin_of
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +35,20 @@ class FetchLimits:
     max_redirects: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Pinned:
+    """One hop's request: the URL with the address in place of the name, and the name."""
+
+    url: httpx.URL
+    host_header: str
+    server_name: str
+
+
 class ImageSource:
-    def __init__(self, limits: ImageLimits, fetch: FetchLimits) -> None:
+    def __init__(self, limits: ImageLimits, fetch: FetchLimits, resolver: Resolver | None = None) -> None:
         self._limits = limits
         self._fetch = fetch
+        self._resolver = resolver or Resolver()
 
     async def load(self, url: str, routing: RoutingPolicy, where: str) -> bytes:
         if url.startswith("data:"):
@@ -48,30 +66,68 @@ class ImageSource:
             )
         try:
             async with asyncio.timeout(self._fetch.timeout_seconds):
-                return await self._get(url, routing.images_fetch_hosts, where)
+                return await self._get(url, routing, where)
         except TimeoutError:
             raise BadRequest(f"'{where}' could not be fetched in time.", param=where) from None
         except httpx.HTTPError as exc:
             raise BadRequest(f"'{where}' could not be fetched ({type(exc).__name__}).", param=where) from None
 
-    async def _get(self, url: str, allowed: list[str], where: str) -> bytes:
-        # No proxies from the environment, no automatic redirects: every hop is checked here.
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
-            for _ in range(self._fetch.max_redirects + 1):
-                async with client.stream("GET", url) as response:
-                    if response.status_code in _REDIRECTS and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        if origin_of(url) not in allowed:
-                            raise BadRequest(
-                                f"'{where}' redirects to a host that is not allowed.", param=where
-                            )
-                        continue
-                    if response.status_code != 200:
-                        raise BadRequest(
-                            f"'{where}' could not be fetched (HTTP {response.status_code}).", param=where
-                        )
-                    return await self._body(response, where)
+    async def _get(self, url: str, routing: RoutingPolicy, where: str) -> bytes:
+        for _ in range(self._fetch.max_redirects + 1):
+            pinned = await self._pin(url, routing, where)
+            # A client per hop: a pooled connection is keyed by address, and must not carry one
+            # name's TLS session to another. No proxies from the environment, no automatic
+            # redirects: every hop is checked here.
+            async with (
+                httpx.AsyncClient(follow_redirects=False, trust_env=False) as client,
+                client.stream(
+                    "GET",
+                    pinned.url,
+                    headers={"Host": pinned.host_header},
+                    extensions={"sni_hostname": pinned.server_name},
+                ) as response,
+            ):
+                if response.status_code in _REDIRECTS and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    if origin_of(url) not in routing.images_fetch_hosts:
+                        raise BadRequest(f"'{where}' redirects to a host that is not allowed.", param=where)
+                    continue
+                if response.status_code != 200:
+                    raise BadRequest(
+                        f"'{where}' could not be fetched (HTTP {response.status_code}).", param=where
+                    )
+                return await self._body(response, where)
         raise BadRequest(f"'{where}' redirects more than {self._fetch.max_redirects} times.", param=where)
+
+    async def _pin(self, url: str, routing: RoutingPolicy, where: str) -> _Pinned:
+        """Resolve the URL's host once and check every address it has (the message names
+        neither the host nor the address: the caller learns the rule, not the network)."""
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii")  # IDNA-encoded, as DNS and TLS name it
+        try:
+            addresses = await self._resolver.addresses(host, parsed.port or _PORTS[parsed.scheme])
+        except OSError:
+            raise BadRequest(f"'{where}' names a host that does not resolve.", param=where) from None
+        if not addresses:
+            raise BadRequest(f"'{where}' names a host that does not resolve.", param=where)
+        private_allowed = origin_of(url) in routing.images_fetch_private_hosts
+        for address in addresses:
+            kind = address_kind(address)
+            if kind == "metadata":
+                raise BadRequest(
+                    f"'{where}' resolves to a cloud metadata address, which the gateway never fetches from.",
+                    param=where,
+                    code="image_url_not_allowed",
+                )
+            if kind != "public" and not private_allowed:
+                raise BadRequest(
+                    f"'{where}' resolves to a {kind} address; the gateway fetches images from public "
+                    "addresses only, unless the tenant's policy lists the origin in "
+                    "images_fetch_private_hosts.",
+                    param=where,
+                    code="image_url_not_allowed",
+                )
+        return _Pinned(parsed.copy_with(host=str(addresses[0])), parsed.netloc.decode("ascii"), host)
 
     async def _body(self, response: httpx.Response, where: str) -> bytes:
         too_large = PayloadTooLarge(f"'{where}' is larger than {self._limits.max_bytes} bytes.", param=where)

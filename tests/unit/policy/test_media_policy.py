@@ -32,6 +32,20 @@ def test_redact_with_allowed_origins_loads_normalized(policies: Path) -> None:
     tenant_with(policies, routing={"images": "redact", "images_fetch": "allow", "images_fetch_hosts": hosts})
     routing = load_policies(policies, {}).tenants["media"].routing
     assert routing.images_fetch_hosts == ["https://cdn.example.com", "http://127.0.0.1:8123"]
+    assert routing.images_fetch_private_hosts == []  # names must resolve to public addresses
+
+
+def test_private_hosts_are_allowed_origins_normalized(policies: Path) -> None:
+    hosts = ["https://cdn.example.com", "http://127.0.0.1:8123"]
+    routing = {
+        "images": "redact",
+        "images_fetch": "allow",
+        "images_fetch_hosts": hosts,
+        "images_fetch_private_hosts": ["HTTP://127.0.0.1:8123/"],
+    }
+    tenant_with(policies, routing=routing)
+    loaded = load_policies(policies, {}).tenants["media"].routing
+    assert loaded.images_fetch_private_hosts == ["http://127.0.0.1:8123"]
 
 
 @pytest.mark.parametrize(
@@ -50,6 +64,21 @@ def test_redact_with_allowed_origins_loads_normalized(policies: Path) -> None:
         (
             {"routing": {"images_fetch": "allow", "images_fetch_hosts": ["https://a.b/path"]}},
             "routing.images_fetch_hosts",
+        ),
+        (  # an opt-in for an origin that is not allowed at all
+            {
+                "routing": {
+                    "images": "redact",
+                    "images_fetch": "allow",
+                    "images_fetch_hosts": ["https://a.b"],
+                    "images_fetch_private_hosts": ["http://10.0.0.1"],
+                }
+            },
+            "routing.images_fetch_private_hosts.0",
+        ),
+        (
+            {"routing": {"images": "redact", "images_fetch_private_hosts": ["https://a.b"]}},
+            "routing.images_fetch_private_hosts",
         ),
     ],
 )
