@@ -10,20 +10,17 @@ so that the audit record still says, per check, what happened.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
 from gateway.checks.base import BlockedByCheck, CheckContext, CheckOutcome, InputCheck, InputScan
-from gateway.checks.registry import registered
+from gateway.checks.registry import build_checks
 from gateway.checks.runner import fail_closed, unavailable
 from gateway.errors import CheckUnavailable, GatewayError
 from gateway.exchange import CompletionRequest
 from gateway.policy.schema import TenantPolicy
 from gateway.telemetry.spans import stage
-
-log = logging.getLogger(__name__)
 
 
 class BuiltinCheck(Protocol):
@@ -50,18 +47,9 @@ class UnavailableCheck(InputCheck):
 
 
 def build_input_checks(context: CheckContext) -> dict[str, InputCheck]:
-    """One instance of each registered input check. A check that fails to build is logged (its
-    exception's type only) and replaced by `UnavailableCheck`."""
-    checks: dict[str, InputCheck] = {}
-    for entry in registered("input"):
-        try:
-            check_class = entry.implementation_class()
-            assert issubclass(check_class, InputCheck) and check_class.config_model is entry.config
-            checks[entry.name] = check_class(context)
-        except Exception as exc:
-            log.error("input check %s could not be built: %s", entry.name, type(exc).__name__)
-            checks[entry.name] = UnavailableCheck(entry.name)
-    return checks
+    """One instance of each registered input check; `UnavailableCheck` for one that fails to build."""
+    # InputCheck, an ABC, is only what each registered class is checked against.
+    return build_checks("input", InputCheck, context, UnavailableCheck)  # type: ignore[type-abstract]
 
 
 class InputStage:

@@ -13,21 +13,19 @@ a detector (a worker process, with a time budget).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from abc import abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol
 
-from gateway.checks.answer import carries_more, chunk_like, set_text, text_of
+from gateway.checks.answer import ChoiceTexts, chunk_like, set_text, text_of
 from gateway.checks.base import CheckContext, CheckOutcome, Finding, InputScan, OutputCheck
-from gateway.checks.registry import registered
-from gateway.checks.runner import unavailable
+from gateway.checks.registry import build_checks
+from gateway.checks.runner import BatchDetector, BatchRunner, JobT, ResultT, RunnerSettings, unavailable
 from gateway.checks.sentences import Segmenter
 from gateway.exchange import Completion, Endpoint, JsonObject
 
 if TYPE_CHECKING:
     from gateway.policy.schema import TenantPolicy
-
-log = logging.getLogger(__name__)
 
 RESTORES = "pii"  # the registered output check that also restores pseudonyms: always last
 
@@ -122,18 +120,10 @@ class OutputStage:
 
     @classmethod
     def build(cls, context: CheckContext) -> OutputStage:
-        """One instance of each registered output check. A check that fails to build is logged
-        (its exception's type only) and replaced by `UnavailableOutputCheck`."""
-        checks: dict[str, OutputCheck] = {}
-        for entry in registered("output"):
-            try:
-                check_class = entry.implementation_class()
-                assert issubclass(check_class, OutputCheck) and check_class.config_model is entry.config
-                checks[entry.name] = check_class(context)
-            except Exception as exc:
-                log.error("output check %s could not be built: %s", entry.name, type(exc).__name__)
-                checks[entry.name] = UnavailableOutputCheck(entry.name)
-        return cls(checks)
+        """One instance of each registered output check; `UnavailableOutputCheck` for one that
+        fails to build."""
+        # OutputCheck, an ABC, is only what each registered class is checked against.
+        return cls(build_checks("output", OutputCheck, context, UnavailableOutputCheck))  # type: ignore[type-abstract]
 
     def guard(self, policy: TenantPolicy, scan: InputScan | None) -> OutputGuard:
         if scan is None:
@@ -191,22 +181,15 @@ class SentenceGuard(PassThrough):
         return completion
 
     async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
-        choices = chunk.get("choices")
-        if not choices:
-            return [chunk]
-        self._template = chunk
-        keep = False
-        for choice in choices:
-            segmenter = self._segmenters.setdefault(int(choice.get("index") or 0), Segmenter())
-            piece = text_of(self._endpoint, choice)
-            ready = segmenter.push(piece) if isinstance(piece, str) else ""
+        texts = ChoiceTexts(self._endpoint, chunk)
+        for index, choice, piece in texts:
+            self._template = chunk  # the shape of what `finish` sends, from a chunk with choices
+            segmenter = self._segmenters.setdefault(index, Segmenter())
+            ready = segmenter.push(piece) if piece is not None else ""
             if choice.get("finish_reason"):
                 ready += segmenter.flush()
-            out = await self._check.check(ready) if ready else ""
-            if isinstance(piece, str) or out:
-                set_text(self._endpoint, choice, out)
-            keep = keep or bool(out) or carries_more(self._endpoint, choice)
-        return [chunk] if keep else []
+            texts.put(choice, piece, await self._check.check(ready) if ready else "")
+        return texts.passed()
 
     async def finish(self) -> list[JsonObject]:
         out: list[JsonObject] = []
@@ -219,6 +202,37 @@ class SentenceGuard(PassThrough):
 
     def outcomes(self) -> tuple[CheckOutcome, ...]:
         return (self._check.outcome(),)
+
+
+class BatchedOutputCheck(OutputCheck, Generic[JobT, ResultT]):
+    """An output check whose detector runs in a `BatchRunner`, with its settings
+    (GATEWAY_<PREFIX>_WORKERS, GATEWAY_<PREFIX>_TIMEOUT_MS). A subclass names its detector
+    factory and its settings' prefix, and the guard it runs where the policy enables it."""
+
+    settings_prefix: ClassVar[str]
+
+    def __init__(self, context: CheckContext) -> None:
+        super().__init__(context)
+        settings = RunnerSettings.from_environ(context.environ, self.settings_prefix)
+        self._runner: BatchRunner[JobT, ResultT] = BatchRunner(self.name, self.detector(), settings)
+        self.version = self._runner.version
+
+    @classmethod
+    @abstractmethod
+    def detector(cls) -> Callable[[], BatchDetector[JobT, ResultT]]:
+        """A picklable factory of the detector (a class, or a module-level function)."""
+
+    def guard(self, config: Any, policy: TenantPolicy, scan: InputScan) -> OutputGuard:
+        if config is None:
+            return Skipped(self.name, self.version)
+        return self.enabled_guard(config, scan)
+
+    @abstractmethod
+    def enabled_guard(self, config: Any, scan: InputScan) -> OutputGuard:
+        """The request's guard where the policy enables the check (`config` is its settings)."""
+
+    def close(self) -> None:
+        self._runner.close()
 
 
 class UnavailableOutputCheck(OutputCheck):

@@ -19,8 +19,10 @@ the gateway but `gateway.checks.config`), its class (`InputCheck` or `OutputChec
 from __future__ import annotations
 
 import importlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -32,7 +34,11 @@ from gateway.checks.topics.config import BannedTopicsConfig
 from gateway.checks.toxicity.config import ToxicityInputConfig, ToxicityOutputConfig
 
 if TYPE_CHECKING:
-    from gateway.checks.base import InputCheck, OutputCheck
+    from gateway.checks.base import CheckContext, InputCheck, OutputCheck
+
+log = logging.getLogger(__name__)
+
+CheckT = TypeVar("CheckT", bound="InputCheck | OutputCheck")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +103,25 @@ REGISTRY: tuple[Registered, ...] = (
 
 def registered(stage: Stage) -> tuple[Registered, ...]:
     return tuple(entry for entry in REGISTRY if entry.stage == stage)
+
+
+def build_checks(
+    stage: Stage, base: type[CheckT], context: CheckContext, stand_in: Callable[[str], CheckT]
+) -> dict[str, CheckT]:
+    """One instance of each check registered for `stage` (a subclass of `base`). A check that
+    fails to build is logged (its exception's type only: the message may quote a path or a
+    text) and replaced by `stand_in(name)`, which fails closed for every request it should
+    scan, so that the gateway still starts for the others."""
+    checks: dict[str, CheckT] = {}
+    for entry in registered(stage):
+        try:
+            check_class = entry.implementation_class()
+            assert issubclass(check_class, base) and check_class.config_model is entry.config
+            checks[entry.name] = check_class(context)
+        except Exception as exc:
+            log.error("%s check %s could not be built: %s", stage, entry.name, type(exc).__name__)
+            checks[entry.name] = stand_in(entry.name)
+    return checks
 
 
 def lookup(stage: Stage, name: str) -> Registered | None:

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from gateway.checks.answer import text_of
-from gateway.checks.base import CheckContext, CheckOutcome, Finding, InputScan, OutputCheck
+from gateway.checks.base import CheckOutcome, Finding, InputScan
 from gateway.checks.bias import detector
 from gateway.checks.bias.config import BiasConfig
-from gateway.checks.output import OutputGuard, PassThrough, Skipped
-from gateway.checks.runner import BatchDetector, BatchRunner, RunnerSettings
+from gateway.checks.output import BatchedOutputCheck, OutputGuard, PassThrough
+from gateway.checks.runner import BatchDetector, BatchRunner
 from gateway.checks.sentences import SENTENCE_END
 from gateway.errors import CheckUnavailable
 from gateway.exchange import Completion, Endpoint, JsonObject
-
-if TYPE_CHECKING:
-    from gateway.policy.schema import TenantPolicy
 
 SETTINGS_PREFIX = "BIAS"  # GATEWAY_BIAS_WORKERS, GATEWAY_BIAS_TIMEOUT_MS
 
@@ -41,27 +37,17 @@ class BiasDetector:
         ]
 
 
-class OutputBias(OutputCheck):
+class OutputBias(BatchedOutputCheck[Job, Groups]):
     name = "bias"
     config_model = BiasConfig
-
-    def __init__(self, context: CheckContext) -> None:
-        super().__init__(context)
-        settings = RunnerSettings.from_environ(context.environ, SETTINGS_PREFIX)
-        self._runner: BatchRunner[Job, Groups] = BatchRunner(self.name, self.detector(), settings)
-        self.version = self._runner.version
+    settings_prefix = SETTINGS_PREFIX
 
     @classmethod
     def detector(cls) -> Callable[[], BatchDetector[Job, Groups]]:
         return BiasDetector
 
-    def guard(self, config: BiasConfig | None, policy: TenantPolicy, scan: InputScan) -> OutputGuard:
-        if config is None:
-            return Skipped(self.name, self.version)
+    def enabled_guard(self, config: BiasConfig, scan: InputScan) -> OutputGuard:
         return BiasGuard(scan.request.endpoint, self._runner)
-
-    def close(self) -> None:
-        self._runner.close()
 
 
 class BiasGuard(PassThrough):

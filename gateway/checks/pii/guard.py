@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from gateway.checks.answer import carries_more, chunk_like, set_text, text_of
+from gateway.checks.answer import ChoiceTexts, chunk_like, set_text, text_of
 from gateway.checks.base import CheckOutcome, Finding, InputScan, Restoration
 from gateway.checks.output import OutputGuard, PassThrough
 from gateway.checks.pii.actions import resolve
@@ -26,18 +26,14 @@ from gateway.checks.pii.detection import Detection
 from gateway.checks.pii.detector import Span
 from gateway.checks.pii.restore import Restorer, StreamRestorer
 from gateway.checks.pii.scope import DetectionScope, scope_of
+from gateway.checks.sentences import Segmenter
 from gateway.errors import PolicyViolation
 from gateway.exchange import Completion, Endpoint, JsonObject
 from gateway.policy.schema import TenantPolicy
 
 # Anything the gateway itself put in a text: <PERSON>, <PERSON_1>, <EMAIL_ADDRESS:9f86d081...>.
 _GATEWAY_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*(?:_\d+|:[0-9a-f]+)?>")
-# A sentence ends after a word of two or more lower-case letters or digits ("today. "), not
-# after "Dr. " or "J. ", so that titles and initials stay with the name they belong to.
-_SENTENCE_END = re.compile(r"(?<=[a-z0-9][a-z0-9][.!?])\s+|\n+")
-_MAX_HELD = 512
 Pieces = list[tuple[str, str | None]]  # text, and the entity type when it is a PII value
-_MARGIN = 64  # a forced cut stays this far from the end: longer than any entity we look for
 
 
 class AnswerScanner:
@@ -99,34 +95,15 @@ class AnswerScanner:
         self._detection.remember("".join(text), self._scope, tuple(spans))
 
 
-class Segmenter:
-    """Cuts a stream of text into pieces that end where a sentence does."""
-
-    def __init__(self) -> None:
-        self._buffer = ""
-
-    def push(self, piece: str) -> str:
-        self._buffer += piece
-        cut = 0
-        for match in _SENTENCE_END.finditer(self._buffer):
-            cut = match.end()
-        if not cut and len(self._buffer) > _MAX_HELD:
-            cut = self._buffer.rfind(" ", 0, len(self._buffer) - _MARGIN) + 1
-        ready, self._buffer = self._buffer[:cut], self._buffer[cut:]
-        return ready
-
-    def flush(self) -> str:
-        rest, self._buffer = self._buffer, ""
-        return rest
-
-
 @dataclass
 class _Channel:
     """One choice's text in a stream: its segmenter (when scanned) and its restorer."""
 
     restorer: StreamRestorer
     scanner: AnswerScanner | None
-    segmenter: Segmenter = field(default_factory=Segmenter)
+    # Sentences (titles and initials stay with their name), and never a word cut in two: a
+    # value is scanned whole, however long the text held before it (`sentences.Segmenter`).
+    segmenter: Segmenter = field(default_factory=lambda: Segmenter(whole_words=True))
     audit: list[str] = field(default_factory=list)
     pieces: Pieces = field(default_factory=list)
     # Streamed tool-call arguments, per call index: restored like text, never scanned (they go
@@ -202,24 +179,18 @@ class PiiGuard:
     # --- streams ------------------------------------------------------------------------------
 
     async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]:
-        choices = chunk.get("choices")
-        if not choices:
-            return [chunk]
-        self._template = chunk
-        keep = False
-        for choice in choices:
-            channel = self._channel(int(choice.get("index") or 0))
-            piece = text_of(self._endpoint, choice)
-            out = await channel.feed(piece) if isinstance(piece, str) and piece else ""
+        texts = ChoiceTexts(self._endpoint, chunk)
+        for index, choice, piece in texts:
+            self._template = chunk  # the shape of what `finish` sends, from a chunk with choices
+            channel = self._channel(index)
+            out = await channel.feed(piece) if piece else ""
             channel.feed_arguments(choice)
             if choice.get("finish_reason"):
                 out += await channel.flush()
                 if tails := channel.flush_arguments():
                     choice.setdefault("delta", {}).setdefault("tool_calls", []).extend(tails)
-            if isinstance(piece, str) or out:
-                set_text(self._endpoint, choice, out)
-            keep = keep or bool(out) or carries_more(self._endpoint, choice)
-        return [chunk] if keep else []
+            texts.put(choice, piece, out)
+        return texts.passed()
 
     async def finish(self) -> list[JsonObject]:
         out: list[JsonObject] = []

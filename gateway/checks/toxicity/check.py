@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from gateway.checks.base import CheckContext, CheckOutcome, InputScan, OutputCheck
+from gateway.checks.base import CheckOutcome, InputScan
 from gateway.checks.classifier import ClassifierCheck, TextClassifier, TextsJob
-from gateway.checks.output import OutputGuard, SentenceGuard, Skipped
-from gateway.checks.runner import BatchRunner, RunnerSettings
+from gateway.checks.output import BatchedOutputCheck, OutputGuard, SentenceGuard
+from gateway.checks.runner import BatchRunner
 from gateway.checks.sentences import sentences
 from gateway.checks.toxicity.config import ToxicityInputConfig, ToxicityOutputConfig
 from gateway.checks.toxicity.detector import ProfanityDetector
 from gateway.errors import CheckUnavailable, PolicyViolation
-
-if TYPE_CHECKING:
-    from gateway.policy.schema import TenantPolicy
 
 REDACTED = "[removed: toxicity] "
 SETTINGS_PREFIX = "TOXICITY"  # GATEWAY_TOXICITY_WORKERS, GATEWAY_TOXICITY_TIMEOUT_MS
@@ -31,29 +27,17 @@ class InputToxicity(ClassifierCheck):
         return ProfanityDetector
 
 
-class OutputToxicity(OutputCheck):
+class OutputToxicity(BatchedOutputCheck[TextsJob, list[float]]):
     name = "toxicity"
     config_model = ToxicityOutputConfig
-
-    def __init__(self, context: CheckContext) -> None:
-        super().__init__(context)
-        settings = RunnerSettings.from_environ(context.environ, SETTINGS_PREFIX)
-        self._runner: BatchRunner[TextsJob, list[float]] = BatchRunner(self.name, self.detector(), settings)
-        self.version = self._runner.version
+    settings_prefix = SETTINGS_PREFIX
 
     @classmethod
     def detector(cls) -> Callable[[], TextClassifier]:
         return ProfanityDetector
 
-    def guard(
-        self, config: ToxicityOutputConfig | None, policy: TenantPolicy, scan: InputScan
-    ) -> OutputGuard:
-        if config is None:
-            return Skipped(self.name, self.version)
+    def enabled_guard(self, config: ToxicityOutputConfig, scan: InputScan) -> OutputGuard:
         return SentenceGuard(scan.request.endpoint, ToxicAnswer(self._runner, config))
-
-    def close(self) -> None:
-        self._runner.close()
 
 
 class ToxicAnswer:

@@ -3,9 +3,16 @@ through the guards after it, in order."""
 
 from __future__ import annotations
 
-from gateway.checks.base import CheckOutcome, Finding
-from gateway.checks.output import GuardChain, PassThrough
-from gateway.exchange import Completion, JsonObject
+from typing import Any
+
+import pytest
+
+from gateway.checks.base import CheckContext, CheckOutcome, Finding, InputScan
+from gateway.checks.bias.check import OutputBias
+from gateway.checks.output import BatchedOutputCheck, GuardChain, PassThrough
+from gateway.checks.toxicity.check import OutputToxicity
+from gateway.exchange import Completion, CompletionRequest, JsonObject
+from gateway.policy.schema import TenantPolicy
 
 
 class Upper(PassThrough):
@@ -66,3 +73,25 @@ async def test_the_chain_reports_every_guards_outcomes_and_the_last_audit_copy()
     assert [o.check for o in chain.outcomes()] == ["upper"]
     assert chain.findings() == (Finding("tag", "X", "flag"),)
     assert chain.redacted_answer() == "audited"
+
+
+@pytest.mark.parametrize("check_class", [OutputToxicity, OutputBias], ids=lambda c: c.name)
+async def test_a_batched_output_check_skips_when_not_enabled_and_runs_its_detector_when_it_is(
+    check_class: type[BatchedOutputCheck[Any, Any]],
+) -> None:
+    check = check_class(CheckContext(environ={f"GATEWAY_{check_class.settings_prefix}_WORKERS": "0"}))
+    try:
+        assert check.version == check_class.detector()().version  # the runner's detector
+        body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}
+        scan = InputScan(request=CompletionRequest("chat", "gpt-4o", False, body))
+        tenant = TenantPolicy.model_validate({"tenant": "t", "api_keys": []})
+        skipped = check.guard(None, tenant, scan)
+        assert [(o.check, o.status, o.version) for o in skipped.outcomes()] == [
+            (check_class.name, "skipped", check.version)
+        ]
+        enabled = check.guard(check_class.config_model(), tenant, scan)
+        answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "A calm answer."}}]}
+        await enabled.on_completion(Completion(answer))
+        assert [(o.check, o.status) for o in enabled.outcomes()] == [(check_class.name, "passed")]
+    finally:
+        check.close()

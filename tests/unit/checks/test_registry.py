@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.checks.base import CheckOutcome, InputCheck, OutputCheck, score_bucket
+from gateway.checks.base import CheckContext, CheckOutcome, InputCheck, InputScan, OutputCheck, score_bucket
 from gateway.checks.registry import REGISTRY, Registered, section_model
 
 
@@ -47,3 +47,56 @@ def test_an_outcome_as_audited_carries_types_counts_and_bucket_never_text() -> N
         "would_block": False,
         "detail": "",
     }
+
+
+class _Stand(InputCheck):
+    """A stand-in, as `UnavailableCheck` is: built with the name of the check that failed."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(CheckContext())
+        self.stood_for = name
+
+    async def scan(self, config: object, scan: InputScan) -> InputScan:
+        raise AssertionError("not run here")
+
+
+def test_every_registered_check_is_built_and_one_that_fails_to_build_is_stood_in_for(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gateway.checks import registry
+
+    real = next(entry for entry in REGISTRY if entry.stage == "input")
+    missing = Registered("input", "missing", real.config, "gateway.nowhere:Check", "cannot import")
+    wrong_kind = Registered("input", "wrong_kind", real.config, "gateway.checks.bias.check:OutputBias", "")
+    monkeypatch.setattr(registry, "REGISTRY", (real, missing, wrong_kind))
+    built = registry.build_checks("input", InputCheck, CheckContext(), _Stand)  # type: ignore[type-abstract]
+    assert list(built) == [real.name, "missing", "wrong_kind"]
+    assert type(built[real.name]) is real.implementation_class()
+    stood_in = {name: check for name, check in built.items() if isinstance(check, _Stand)}
+    assert {name: check.stood_for for name, check in stood_in.items()} == {
+        "missing": "missing",
+        "wrong_kind": "wrong_kind",  # an output check registered as input is never run as one
+    }
+    logged = [record.getMessage() for record in caplog.records if record.name == registry.__name__]
+    assert logged == [
+        "input check missing could not be built: ModuleNotFoundError",
+        "input check wrong_kind could not be built: AssertionError",
+    ]
+    built[real.name].close()
+
+
+def test_both_stages_build_from_the_registry_with_their_own_stand_in() -> None:
+    from gateway.checks.input import UnavailableCheck, build_input_checks
+    from gateway.checks.output import OutputStage, UnavailableOutputCheck
+
+    inputs = build_input_checks(CheckContext())
+    outputs = OutputStage.build(CheckContext())
+    try:
+        assert list(inputs) == [e.name for e in REGISTRY if e.stage == "input"]
+        assert list(outputs.checks) == [e.name for e in REGISTRY if e.stage == "output"]
+        assert not any(isinstance(c, UnavailableCheck) for c in inputs.values())
+        assert not any(isinstance(c, UnavailableOutputCheck) for c in outputs.checks.values())
+    finally:
+        for check in inputs.values():
+            check.close()
+        outputs.close()
