@@ -31,9 +31,23 @@ from typing import Any
 
 
 class GatewayError(Exception):
+    """The root: 500 internal_error. A subclass states what differs in its class line (the
+    table below): `status` (HTTP), `error_type` and `code` (the OpenAI error body's fields)."""
+
     status_code = 500
     error_type = "internal_error"
     code = "internal_error"
+
+    def __init_subclass__(
+        cls, *, status: int | None = None, error_type: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init_subclass__()
+        if status is not None:
+            cls.status_code = status
+        if error_type is not None:
+            cls.error_type = error_type
+        if code is not None:
+            cls.code = code
 
     def __init__(
         self,
@@ -55,102 +69,34 @@ class GatewayError(Exception):
             self.code = code
 
 
-class BadRequest(GatewayError):
-    status_code = 400
-    error_type = "invalid_request_error"
-    code = "invalid_request"
-
-
-class PayloadTooLarge(BadRequest):
-    status_code = 413
-    code = "request_too_large"
-
-
-class RouteNotFound(BadRequest):
-    status_code = 404
-    code = "not_found"
-
-
-class MethodNotAllowed(BadRequest):
-    status_code = 405
-    code = "method_not_allowed"
-
-
-class HeadersTooLarge(BadRequest):
-    status_code = 431
-    code = "request_header_fields_too_large"
-
-
-class Unauthorized(GatewayError):
-    status_code = 401
-    error_type = "authentication_error"
-    code = "invalid_api_key"
-
-
-class ModelNotFound(GatewayError):
-    status_code = 404
-    error_type = "invalid_request_error"
-    code = "model_not_found"
-
-
-class PolicyViolation(GatewayError):
-    status_code = 403
-    error_type = "policy_violation"
-    code = "policy_violation"
-
-
-class RateLimited(GatewayError):
-    status_code = 429
-    error_type = "rate_limit_error"
-    code = "rate_limit_exceeded"
-
-
-class ServiceUnavailable(GatewayError):
-    status_code = 503
-    error_type = "service_unavailable"
-    code = "service_unavailable"
-
+class ServiceUnavailable(
+    GatewayError, status=503, error_type="service_unavailable", code="service_unavailable"
+):
     def __init__(self, message: str, *, retry_after_seconds: int = 1, **kwargs: str | None) -> None:
         super().__init__(message, retry_after_seconds=retry_after_seconds, **kwargs)
 
 
-class LocalModelBusy(ServiceUnavailable):
-    code = "local_model_busy"
-
-
-class LocalModelUnavailable(ServiceUnavailable):
-    code = "local_model_unavailable"
-
-
-class LocalModelCrashed(LocalModelUnavailable):
-    code = "local_model_crashed"
-
-
-class DetectorUnavailable(ServiceUnavailable):
-    code = "pii_detection_unavailable"
-
-
-class CheckUnavailable(ServiceUnavailable):
-    code = "check_unavailable"
-
-
-class LimitsUnavailable(ServiceUnavailable):
-    code = "limits_unavailable"
-
-
-class ImageRedactionUnavailable(ServiceUnavailable):
-    code = "image_redaction_unavailable"
-
-
-class UpstreamError(GatewayError):
-    status_code = 502
-    error_type = "upstream_error"
-    code = "upstream_error"
-
-
-class UpstreamTimeout(UpstreamError):
-    status_code = 504
-    code = "upstream_timeout"
+# The table: one class a line, each stating only what differs from its parent (the tree above).
+# fmt: off
+class BadRequest(GatewayError, status=400, error_type="invalid_request_error", code="invalid_request"): ...
+class PayloadTooLarge(BadRequest, status=413, code="request_too_large"): ...
+class RouteNotFound(BadRequest, status=404, code="not_found"): ...
+class MethodNotAllowed(BadRequest, status=405, code="method_not_allowed"): ...
+class HeadersTooLarge(BadRequest, status=431, code="request_header_fields_too_large"): ...
+class Unauthorized(GatewayError, status=401, error_type="authentication_error", code="invalid_api_key"): ...
+class ModelNotFound(GatewayError, status=404, error_type="invalid_request_error", code="model_not_found"): ...
+class PolicyViolation(GatewayError, status=403, error_type="policy_violation", code="policy_violation"): ...
+class RateLimited(GatewayError, status=429, error_type="rate_limit_error", code="rate_limit_exceeded"): ...
+class LocalModelBusy(ServiceUnavailable, code="local_model_busy"): ...
+class LocalModelUnavailable(ServiceUnavailable, code="local_model_unavailable"): ...
+class LocalModelCrashed(LocalModelUnavailable, code="local_model_crashed"): ...
+class DetectorUnavailable(ServiceUnavailable, code="pii_detection_unavailable"): ...
+class CheckUnavailable(ServiceUnavailable, code="check_unavailable"): ...
+class LimitsUnavailable(ServiceUnavailable, code="limits_unavailable"): ...
+class ImageRedactionUnavailable(ServiceUnavailable, code="image_redaction_unavailable"): ...
+class UpstreamError(GatewayError, status=502, error_type="upstream_error", code="upstream_error"): ...
+class UpstreamTimeout(UpstreamError, status=504, code="upstream_timeout"): ...
+# fmt: on
 
 
 class PolicyError(GatewayError):
