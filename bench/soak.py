@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,44 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from faker import Faker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.policy_files import sha  # noqa: E402
+from bench.served import audit_state, policies, serving  # noqa: E402
 from tests.servers import free_port  # noqa: E402
 
 KEY = "soak-key"
 
 
-def policies(directory: Path, cloud_port: int) -> Path:
-    (directory / "tenants").mkdir(parents=True, exist_ok=True)
-    gateway = {
-        "providers": {
-            "openai": {"base_url": f"http://127.0.0.1:{cloud_port}/v1", "api_key": "sk-mock"},
-            "local": {"type": "llama_cpp"},  # required by the schema; never loaded here
-        },
-        "models": {
-            "gpt-4o": {"provider": "openai", "location": "cloud"},
-            "local": {"provider": "local", "location": "local"},
-        },
-    }
-    tenant = {
-        "tenant": "soak",
-        "api_keys": [{"name": "soak", "sha256": sha(KEY)}],
-        "models": ["gpt-4o"],
-        "routing": {"default": "cloud", "fallback": "none"},
-        "pii": {
-            "default_action": "redact",
-            "entities": {"PERSON": "pseudonymize", "EMAIL_ADDRESS": "pseudonymize", "PHONE_NUMBER": "mask"},
-        },
-        "checks": {"output": {"pii": {"action": "redact"}}},
-    }
-    (directory / "gateway.yaml").write_text(yaml.safe_dump(gateway))
-    (directory / "tenants" / "soak.yaml").write_text(yaml.safe_dump(tenant))
-    return directory
+PII = {
+    "default_action": "redact",
+    "entities": {"PERSON": "pseudonymize", "EMAIL_ADDRESS": "pseudonymize", "PHONE_NUMBER": "mask"},
+}
 
 
 def tree_rss_kib(root: int) -> int:
@@ -195,20 +171,6 @@ def summarize(
     }
 
 
-def wait_up(url: str, child: subprocess.Popen[bytes], seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            raise SystemExit(f"gateway exited with {child.returncode}")
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("gateway did not start")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -225,37 +187,16 @@ def main() -> int:
         work = Path(scratch)
         cloud_port, port = free_port(), free_port()
         database_url = args.database_url or f"sqlite:///{work / 'audit.db'}"
-        env = {**os.environ, "GATEWAY_POLICIES_DIR": str(policies(work / "policies", cloud_port))}
-        env["GATEWAY_DATABASE_URL"] = database_url
-        logs = (work / "cloud.log").open("wb"), (work / "gateway.log").open("wb")
-        cloud = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "fast_mock.py"), "--port", str(cloud_port)],
-            stdout=logs[0],
-            stderr=subprocess.STDOUT,
-        )
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
+        output = {"output": {"pii": {"action": "redact"}}}
+        folder = policies(work / "policies", cloud_port, "soak", KEY, ["gpt-4o"], pii=PII, checks=output)
+        env = {**os.environ, "GATEWAY_POLICIES_DIR": str(folder), "GATEWAY_DATABASE_URL": database_url}
         url = f"http://127.0.0.1:{port}"
-        try:
-            try:
-                wait_up(url, gateway)
-            except SystemExit:
-                print((work / "gateway.log").read_text()[-3000:], file=sys.stderr)
-                raise
+        workers = ["--workers", str(args.workers)]
+        with serving(work, env, "fast_mock.py", cloud_port, port, workers) as gateway:
             rss: list[tuple[float, int]] = []
             load_at_start = os.getloadavg()[0]  # other work on the machine shows in the tail
             Faker.seed(20261201)
             results = asyncio.run(load(url, args.rps, args.minutes * 60, Faker(), rss, gateway.pid))
-        finally:
-            gateway.terminate()
-            gateway.wait(timeout=120)
-            cloud.terminate()
-            cloud.wait(timeout=30)
         summary = summarize(results, rss, args.warmup)
         summary["load_average_1m_at_start_and_end"] = [round(load_at_start, 2), round(os.getloadavg()[0], 2)]
         summary["config"] = {
@@ -264,20 +205,7 @@ def main() -> int:
             "warmup_s": args.warmup,
             "workers": args.workers,
         }
-        verify = subprocess.run(
-            [sys.executable, "-m", "gateway", "audit", "verify", "--no-progress"],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-        summary["audit_verify_exit"] = verify.returncode
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(database_url)
-        with engine.connect() as connection:
-            summary["audit_records"] = connection.execute(text("SELECT count(*) FROM audit_records")).scalar()
-        engine.dispose()
+        summary["audit_verify_exit"], summary["audit_records"] = audit_state(env, database_url)
     print(json.dumps(summary, indent=2))
     if args.output:
         args.output.write_text(json.dumps(summary, indent=2) + "\n")

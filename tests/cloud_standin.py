@@ -12,6 +12,8 @@ import json
 import time
 from typing import Any
 
+from tests.servers import answered_lifespan, read_body
+
 Scope = dict[str, Any]
 
 
@@ -23,17 +25,9 @@ class CloudStandIn:
         self.slow_seconds = 30.0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await answered_lifespan(scope, receive, send):
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         path = scope["path"].removeprefix("/v1")
         if path == "/models":
             await _json(send, 200, {"object": "list", "data": [{"id": "gpt-4o", "object": "model"}]})

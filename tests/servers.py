@@ -1,14 +1,17 @@
-"""Real servers on loopback for tests and benchmarks: uvicorn in a thread, on a free port."""
+"""Real servers on loopback for tests and benchmarks: uvicorn in a thread, on a free port, and
+what every small ASGI app of the tests does first (answer the lifespan, read the body)."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 
 
@@ -36,3 +39,39 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def wait_up(url: str, child: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    """Until `url` answers 200 (a server started as `child`); raises RuntimeError when `child`
+    exits first or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {child.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not start in {seconds:.0f} s")
+
+
+async def answered_lifespan(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """Answer an ASGI lifespan scope (start-up and shut-down, at once); True when it was one."""
+    if scope["type"] != "lifespan":
+        return False
+    while (await receive())["type"] != "lifespan.shutdown":
+        await send({"type": "lifespan.startup.complete"})
+    await send({"type": "lifespan.shutdown.complete"})
+    return True
+
+
+async def read_body(receive: Any) -> bytes:
+    """An HTTP request's whole body, however many messages it came in."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            return body

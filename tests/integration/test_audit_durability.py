@@ -20,21 +20,11 @@ from gateway.db.models import AuditRecordRow
 from tests.integration.audit_support import cli, key_environ, use_audit_env
 from tests.integration.conftest import Cloud
 from tests.policy_files import DEMO_KEY, write_policies
-from tests.servers import free_port
+from tests.servers import free_port, wait_up
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"gateway exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("gateway did not start")
+    wait_up(url + "/healthz", process, seconds)
 
 
 def hammer(url: str, received: list[str], stop: threading.Event) -> None:

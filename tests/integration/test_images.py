@@ -18,7 +18,7 @@ from tests.images import CARD, EMAIL, NAME, data_url, drawn, image_from_url, nee
 from tests.integration.conftest import Cloud, RunningGateway, start_gateway
 from tests.integration.test_completions import records
 from tests.policy_files import sha
-from tests.servers import serve_in_thread
+from tests.servers import answered_lifespan, serve_in_thread
 
 pytestmark = pytest.mark.ocr
 
@@ -35,10 +35,7 @@ class ImageHost:
         self.elsewhere = ""
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if await answered_lifespan(scope, receive, send):
             return
         path = scope["path"]
         self.hits.append(path)
