@@ -115,6 +115,9 @@ def test_a_bug_is_a_plain_500_and_still_one_audit_record(gateway: RunningGateway
     with pytest.raises(openai.APIError) as mid_stream:
         list(stream)
     assert "078-05-1120" not in str(mid_stream.value)
+    # The stream's record is written after its error event reached the client: wait for it
+    # (bounded) rather than read the audit at once, which under load is before it is written.
+    wait_for(lambda: len(records(gateway)) >= 2, seconds=30)
     first, second = records(gateway)
     assert (first.status_code, first.outcome, first.error_code) == (500, "error", "internal_error")
     assert (second.status_code, second.outcome, second.error_code) == (200, "error", "internal_error")
