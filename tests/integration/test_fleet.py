@@ -17,7 +17,6 @@ import httpx
 import openai
 import pytest
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from gateway.db.engine import make_engine, upgrade
@@ -26,6 +25,8 @@ from tests.databases import fresh_database
 from tests.integration.audit_support import key_environ
 from tests.integration.conftest import Cloud
 from tests.integration.test_audit_durability import wait_until_up
+from tests.integration.test_metrics import scraped
+from tests.integration.test_policy_reload import wait_for
 from tests.policy_files import DEMO_KEY, sha, write_policies
 from tests.servers import free_port
 from tests.services_on_demand import prometheus_server, redis_server
@@ -186,24 +187,17 @@ def test_four_processes_write_one_chain_that_verifies(fleet: Fleet) -> None:
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-def requests_counted(url: str) -> float:
-    """The replica's `gateway_requests_total`, summed over its series, as one scrape shows it."""
-    families = text_string_to_metric_families(httpx.get(url + "/metrics", timeout=10).text)
-    return sum(
-        sample.value
-        for family in families
-        if family.name == "gateway_requests"
-        for sample in family.samples
-        if sample.name == "gateway_requests_total"
-    )
-
-
 def test_prometheus_scrapes_both_workers_of_each_replica(fleet: Fleet, tmp_path: Path) -> None:
-    before = requests_counted(fleet.urls[0])
+    before = scraped(fleet.urls[0], "gateway_requests_total")
+    lag_before = scraped(fleet.urls[0], "gateway_audit_write_lag_seconds_count")
     for _ in range(20):  # each on a new connection: the workers take turns accepting them
         assert ask(fleet.urls[0], DEMO_KEY) == 200
-    counted = requests_counted(fleet.urls[0])
+    counted = scraped(fleet.urls[0], "gateway_requests_total")
     assert counted - before == 20  # one scrape, answered by one worker, counts both workers' requests
+    # Each worker's audit commits too (observed just after each answer left: wait for the last).
+    lag = "gateway_audit_write_lag_seconds_count"
+    wait_for(lambda: scraped(fleet.urls[0], lag) - lag_before == 20, seconds=30)
+    assert scraped(fleet.urls[0], "gateway_local_queue_depth") == 0  # every worker's, summed: none queued
 
     targets = [url.removeprefix("http://") for url in fleet.urls]
     with prometheus_server(tmp_path / "prometheus", targets) as prometheus:
