@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.pii_quality                    # all three parts, with leaks
     .venv/bin/python -m bench.pii_quality --parts dev --no-leaks --show-misses
+    .venv/bin/python -m bench.pii_quality --parts dev --no-leaks --unlisted   # names no list holds
 
 Parts: `dev` (bench/corpus/pii_dev.jsonl, tuned on), `heldout` (pii_heldout.jsonl: other
 template families, names from sources the lexicons were not built from; measured only) and
@@ -18,6 +19,11 @@ template families, names from sources the lexicons were not built from; measured
    as written, and with spaces, dashes, dots and brackets removed on both sides. A name leaks
    when any of its words of three letters or more arrives (unless that word is also elsewhere
    in the prompt, outside the name), so a half-pseudonymised name is a leak.
+
+`--unlisted` takes every word of the part's labelled names out of the detector's name lists
+for that part: the development corpus then stands for names that no list holds, which is what
+the held-out part (and real traffic) brings, so that rules can be tuned for that case without
+looking at the held-out part.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ PARTS = {
     "dev": CORPORA / "pii_dev.jsonl",
     "heldout": CORPORA / "pii_heldout.jsonl",
     "hard": CORPORA / "hard_cases.jsonl",
+    "probe": CORPORA / "pii_probe.jsonl",
 }
 TYPES = ["PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
 Spans = list[tuple[str, int, int]]
@@ -260,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-raw", action="store_true", help="skip the raw Presidio baseline")
     parser.add_argument("--show-misses", action="store_true", help="list the values the gateway missed")
     parser.add_argument("--show-false", action="store_true", help="list the gateway's false detections")
+    parser.add_argument(
+        "--unlisted", action="store_true", help="take the part's labelled names out of the name lists"
+    )
     args = parser.parse_args(argv)
     raw = None if args.no_raw else raw_presidio()
     detector = PresidioDetector()
@@ -270,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
         corpus = load(part)
         labelled = sum(len(r["entities"]) for r in corpus)
         print(f"\n## {part}: {len(corpus)} prompts, {labelled} labelled values")
+        if args.unlisted:
+            detector = PresidioDetector(unlisted=name_words(corpus))
         ours = detect_gateway(detector, corpus)
         tables = {}
         if raw is not None:
@@ -302,6 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     floors = "zero structured leaks, PERSON recall >= 0.97, precision >= 0.90, on every part"
     print(f"\nfloors ({floors}):", "FAIL" if failed else "met")
     return 1 if failed else 0
+
+
+def name_words(corpus: list[dict[str, Any]]) -> frozenset[str]:
+    """Every word of the labelled names, hyphenated ones whole and in parts ("Seo-yeon", "Seo")."""
+    values = [e["value"] for record in corpus for e in record["entities"] if e["type"] == "PERSON"]
+    whole = {w for value in values for w in re.findall(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*", value)}
+    return frozenset(whole | {part for value in values for part in re.findall(r"[^\W\d_]+", value)})
 
 
 def false_detections(corpus: list[dict[str, Any]], predicted: list[Spans]) -> list[str]:

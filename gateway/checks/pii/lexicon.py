@@ -49,6 +49,18 @@ class Lexicon:
     surnames: frozenset[str]
     english: frozenset[str]  # the lemma index: large, names included
     everyday: frozenset[str]  # common words, stop words included: never names in one-case text
+    # English words with a use other than as a noun (verbs, adjectives, adverbs): the lemma
+    # index's noun list holds many names, these lists hardly any
+    not_nouns: frozenset[str] = frozenset()
+
+    def without(self, names: frozenset[str]) -> Lexicon:
+        """These lists less `names` (case-folded): the evaluation of names no list holds."""
+        if not names:
+            return self
+        folded = frozenset(name.casefold() for name in names)
+        return Lexicon(
+            self.given - folded, self.surnames - folded, self.english, self.everyday, self.not_nouns
+        )
 
     def is_given(self, word: str) -> bool:
         return word.casefold() in self.given
@@ -60,18 +72,27 @@ class Lexicon:
     def is_everyday(self, word: str) -> bool:
         return word.casefold().strip("'\u2019") in self.everyday
 
+    def could_be_name(self, word: str) -> bool:
+        """No everyday word, and English (if at all) only as a noun: "Riley", "Luna", "Adrian"
+        but not "grant" or "slack". The test for a word next to a name already found."""
+        return not self.is_everyday(word) and not any(
+            form in self.not_nouns for form in _forms(word.casefold().strip("'\u2019"))
+        )
+
     def is_english(self, word: str) -> bool:
-        lower = word.casefold().strip("'\u2019")
-        if lower in self.english:
-            return True
-        for suffix, replacement in _SUFFIXES:
-            if lower.endswith(suffix) and len(lower) > len(suffix) + 2:
-                stem = lower[: -len(suffix)]
-                if stem + replacement in self.english or (
-                    stem[-1:] == stem[-2:-1] and stem[:-1] in self.english
-                ):
-                    return True
-        return False
+        return any(form in self.english for form in _forms(word.casefold().strip("'\u2019")))
+
+
+def _forms(lower: str) -> list[str]:
+    """The word and the base forms its inflection may come from ("attempts" -> "attempt")."""
+    forms = [lower]
+    for suffix, replacement in _SUFFIXES:
+        if lower.endswith(suffix) and len(lower) > len(suffix) + 2:
+            stem = lower[: -len(suffix)]
+            forms.append(stem + replacement)
+            if stem[-1:] == stem[-2:-1]:
+                forms.append(stem[:-1])
+    return forms
 
 
 def _words(name: str) -> frozenset[str]:
@@ -81,6 +102,8 @@ def _words(name: str) -> frozenset[str]:
     )
 
 
-def load_lexicon(english: frozenset[str], stop_words: frozenset[str]) -> Lexicon:
+def load_lexicon(
+    english: frozenset[str], stop_words: frozenset[str], not_nouns: frozenset[str] = frozenset()
+) -> Lexicon:
     everyday = _words("everyday_words.txt") | NAME_WORDS | stop_words
-    return Lexicon(_words("given_names.txt"), _words("surnames.txt"), english, everyday)
+    return Lexicon(_words("given_names.txt"), _words("surnames.txt"), english, everyday, not_nouns)

@@ -109,10 +109,26 @@ _AGENT_VERBS = (
     "said|says|wrote|writes|asked|asks|told|replied|replies|mentioned|thinks|thought|agreed|confirmed|"
     "suggested|emailed|called|texted|wants|wanted|needs|needed|promised|approved|signed|joined"
 )
-_BEFORE_VERB = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]+(?:{_AGENT_VERBS})\b")
+# ... or one an action item gives a person: "Kiburi will send the slides", "Bronwyn to fix the
+# build" (a closed list of verbs: "Kubernetes will evict pods" has no such verb).
+_TASK_VERBS = (
+    "send|share|fix|update|check|review|prepare|draft|write|call|book|schedule|follow|present|lead|"
+    "organise|organize|confirm|finish|handle|join|bring|collect|sign|approve|test|deploy|email|contact|"
+    "chase|cover|run|own|take|set|look|reply|circulate"
+)
+_BEFORE_VERB = re.compile(
+    rf"(?<![\w'\u2019-])({_WORD})[ \t]+"
+    rf"(?:(?:{_AGENT_VERBS})\b|(?:will|to|can|should|must)[ \t]+(?:{_TASK_VERBS})\b)"
+)
+# A label of a person's field in a form, a header or minutes, then one word: "Apologies: Tsubasa".
+_LABELLED = re.compile(
+    r"(?i:\b(?:apologies|absent|present|attendees|participants|members|assignee|reporter|reviewer|"
+    r"approver|owner|consignee|payee|driver|dispatcher|from|to|cc|attn))[ \t]*:[ \t]*"
+    rf"({_WORD})(?![\w'\u2019-]|[ \t]+{_WORD})"
+)
 # A word joined to a name already found: "cc Girma and Tigist", "Tigist, Abebe and Hanna".
-_AND_AFTER = re.compile(rf"[ \t]*(?:,|and|&|or)[ \t]+({_WORD})(?![\w'\u2019-])")
-_AND_BEFORE = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]*(?:,|and|&|or)[ \t]+$")
+_AND_AFTER = re.compile(rf"[ \t]*(?:[,;|/]|and|&|or)[ \t]+({_WORD})(?![\w'\u2019-])")
+_AND_BEFORE = re.compile(rf"(?<![\w'\u2019-])({_WORD})[ \t]*(?:[,;|/]|and|&|or)[ \t]+$")
 # A given name written in romanised syllables joined by a hyphen ("Seo-yeon", "Jae-won",
 # "Xiao-ming"): two or three short parts, as Korean and Chinese given names are ("Wi-Fi" is not).
 _SYLLABLES = re.compile(
@@ -121,6 +137,12 @@ _SYLLABLES = re.compile(
 # Two capitalised words side by side, "Surname, Given" or "Given Surname".
 _PAIR = re.compile(rf"(?<![\w'\u2019-])({_WORD})(,?[ \t]+)({_WORD})(?![\w'\u2019-])")
 _CUE_BEFORE = re.compile(rf"(?i:\b(?:{_CUES})|@)[:,]?[ \t]*$")
+# Words that are next to names without being part of them.
+_NOT_IN_NAMES = frozenset(
+    w.lower()
+    for w in re.split(r"[|\s]", f"{_CUES}|{_STRONG_CUES}|{_ROLES}|{_TITLES}|{_AGENT_VERBS}|apologies|best")
+    if w.isalpha()
+)
 
 
 class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
@@ -161,6 +183,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
         found.extend(self._after_strong_cue(text, not_people))
         found.extend(self._unknown_pairs(text, not_people))
         found.extend(self._before_agent_verb(text))
+        found.extend(self._labelled(text))
         found.extend(self._syllable_names(text))
         found.extend(self._joined_to(text, found))
         return [self._result(start, end, score) for start, end, score in found]
@@ -189,11 +212,24 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
         word short ("Fiorenzo Rossi" -> "Rossi", "Anna Veiver" -> "Anna"). Capitalised words
         that are neither English nor stop words and touch the name are taken in."""
         while match := _PREVIOUS_WORD.search(text, 0, start):
-            word = match.group(1)
-            if word.lower() in self._stop or self._is_english(word) or self._organisation(word):
+            if not self._touching_name(match.group(1)):
                 break
             start = match.start(1)
         return start, self.extend(text, end)
+
+    def _touching_name(self, word: str) -> bool:
+        """A capitalised word next to a name is part of it unless it is a stop word, a cue, an
+        organisation's word, or an English word with a use other than as a noun: "Phyllis
+        Luna", "Glen Floyd" (nouns in the English lists, and names), not "Thanks Maria"."""
+        lower = word.lower()
+        return not (
+            lower in self._stop
+            or lower in _NOT_IN_NAMES
+            or lower.removesuffix("s") in _NOT_IN_NAMES  # "managers", "members"
+            or lower in _CALENDAR
+            or not self._lexicon.could_be_name(word)
+            or self._organisation(word)
+        )
 
     def pieces(
         self, text: str, start: int, end: int, structured: list[tuple[int, int]]
@@ -243,8 +279,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
 
     def extend(self, text: str, end: int) -> int:
         while match := _NEXT_WORD.match(text, end):
-            word = match.group(1)
-            if word.lower() in self._stop or self._is_english(word) or self._organisation(word):
+            if not self._touching_name(match.group(1)):
                 break
             end = match.end()
         return end
@@ -355,13 +390,20 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
         one of the words (the small model calls many unfamiliar names places)."""
         for match in _PAIR.finditer(text):
             first, second = match.group(1), match.group(3)
-            if any(self._is_english(w) or self._is_word(w) for w in (first, second)):
+            # one word no English list holds; the other one too, or an English noun that is a
+            # name as often ("Luna", "Riley", "Chi"), never an everyday word or a cue
+            if not any(not self._is_english(w) for w in (first, second)):
+                continue
+            if any(self._is_word(w) or not self._touching_name(w) for w in (first, second)):
                 continue
             places = _inside(match.start(1), match.end(1), not_people) and _inside(
                 match.start(3), match.end(3), not_people
             )
             named = self._lexicon.is_name(first) or self._lexicon.is_name(second)
-            if self._organisation(match.group()) or (places and not named):  # "Lagos, Nigeria"
+            # The small model calls two unknown words in a row places ("Krishnan, Girik"): it is
+            # believed only where one of them is a word of the English lists ("Lagos, Nigeria").
+            known_place = places and any(self._is_english(w) for w in (first, second))
+            if self._organisation(match.group()) or (known_place and not named):
                 continue
             yield match.start(), match.end(), self.SCORE_RESHAPED
 
@@ -379,6 +421,12 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
             if not (self._is_english(word) or self._is_word(word) or self._organisation(word)):
                 yield match.start(1), match.end(1), self.SCORE_LONE_GIVEN
 
+    def _labelled(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for match in _LABELLED.finditer(text):
+            word = match.group(1)
+            if not (self._is_english(word) or self._is_word(word) or self._organisation(word)):
+                yield match.start(1), match.end(1), self.SCORE_LONE_GIVEN
+
     def _joined_to(self, text: str, found: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
         """Unknown capitalised words listed with a name already found."""
         joined = []
@@ -391,7 +439,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 word = match.group(1)
                 if any(len(part) < 2 for part in word.split("-")):  # "T-shirt"
                     continue
-                if not (self._is_english(word) or self._is_word(word) or self._organisation(word)):
+                if self._touching_name(word) and not self._is_word(word):
                     joined.append((match.start(1), match.end(1), self.SCORE_LONE_GIVEN))
         return joined
 
