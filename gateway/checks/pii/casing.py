@@ -59,9 +59,12 @@ def _one_case_line(segment: str, words: list[re.Match[str]], lexicon: Lexicon) -
     tokens = [word.group() for word in words]
     cased = [_in_one_case(token, lexicon) for token in tokens]
     seeds = [new != token.lower() for new, token in zip(cased, tokens, strict=True)]
+    # A neighbour of a seed is recased when it is an English noun ("phyllis luna"), not a word
+    # the lists lack because it is inflected ("porto got cancelled"); after a title, any word.
     for index, token in enumerate(tokens):
         if seeds[index] or not _neighbour_of_name(token, lexicon):
             continue
+        listed = lexicon.is_english(token) or lexicon.is_name(token)
         after_title = (
             index > 0
             and tokens[index - 1].lower() in _TITLE_WORDS
@@ -76,7 +79,7 @@ def _one_case_line(segment: str, words: list[re.Match[str]], lexicon: Lexicon) -
         )
         if after_title:  # "mr. pei" -> "Mr. Pei": the title rule reads capitalised titles
             cased[index - 1] = _capitalised(tokens[index - 1])
-        if after_title or beside:
+        if after_title or (beside and listed):
             cased[index] = _capitalised(token)
     return cased
 

@@ -121,9 +121,10 @@ _BEFORE_VERB = re.compile(
     rf"(?:(?:{_AGENT_VERBS})\b|(?:will|to|can|should|must)[ \t]+(?:{_TASK_VERBS})\b)"
 )
 # A label of a person's field in a form, a header or minutes, then one word: "Apologies: Tsubasa".
+# Not "From:" and "To:": one word after them is a place as often ("To: Schiphol").
 _LABELLED = re.compile(
     r"(?i:\b(?:apologies|absent|present|attendees|participants|members|assignee|reporter|reviewer|"
-    r"approver|owner|consignee|payee|driver|dispatcher|from|to|cc|attn))[ \t]*:[ \t]*"
+    r"approver|owner|consignee|payee|driver|dispatcher|cc|attn))[ \t]*:[ \t]*"
     rf"({_WORD})(?![\w'\u2019-]|[ \t]+{_WORD})"
 )
 # A word joined to a name already found: "cc Girma and Tigist", "Tigist, Abebe and Hanna".
@@ -172,16 +173,22 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
             *self._after_role(text),
         ]
         not_people: list[tuple[int, int]] = []
+        labelled: list[tuple[int, int]] = []  # what the NER calls anything but a person
         if nlp_artifacts is not None:
             found.extend(self._reshaped(nlp_artifacts))
             not_people = [
                 (e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ in _NOT_PEOPLE
             ]
+            labelled = [
+                (e.start_char, e.end_char)
+                for e in nlp_artifacts.entities
+                if e.label_ not in ("PERSON", "PER")
+            ]
         found.extend(self._reversed(text))
         found.extend(self._runs_of_names(text, not_people))
         found.extend(self._lone_given(text, not_people))
         found.extend(self._after_strong_cue(text, not_people))
-        found.extend(self._unknown_pairs(text, not_people))
+        found.extend(self._unknown_pairs(text, not_people, labelled))
         found.extend(self._before_agent_verb(text))
         found.extend(self._labelled(text))
         found.extend(self._syllable_names(text))
@@ -382,7 +389,7 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 yield match.start(1), match.end(1), self.SCORE_LONE_GIVEN
 
     def _unknown_pairs(
-        self, text: str, not_people: list[tuple[int, int]]
+        self, text: str, not_people: list[tuple[int, int]], labelled: list[tuple[int, int]]
     ) -> Iterator[tuple[int, int, float]]:
         """Two capitalised words that no English list holds, side by side or as "X, Y", the way
         names are written ("Ndumiso Mayeza", "Wimolnot, Pachongruk"): names of origins the
@@ -390,11 +397,15 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
         one of the words (the small model calls many unfamiliar names places)."""
         for match in _PAIR.finditer(text):
             first, second = match.group(1), match.group(3)
-            # one word no English list holds; the other one too, or an English noun that is a
-            # name as often ("Luna", "Riley", "Chi"), never an everyday word or a cue
-            if not any(not self._is_english(w) for w in (first, second)):
-                continue
             if any(self._is_word(w) or not self._touching_name(w) for w in (first, second)):
+                continue
+            # Both words unknown to the English lists; or the first an English noun that is a
+            # given name as often ("Riley", "Luna"), where the NER labels neither word a place,
+            # an organisation or a thing. An English noun second is how things are named
+            # ("Oxycodone Hydrochloride", "Marriott Courtyard"); "Tokyo Haneda" is labelled.
+            if self._is_english(second) or (
+                self._is_english(first) and _inside(match.start(), match.end(), labelled)
+            ):
                 continue
             places = _inside(match.start(1), match.end(1), not_people) and _inside(
                 match.start(3), match.end(3), not_people

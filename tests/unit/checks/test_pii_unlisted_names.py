@@ -119,6 +119,11 @@ def test_lone_given_names_in_lists_labels_and_tasks(
         "Ships from Lagos, Nigeria and Accra, Ghana.",
         "To: Finance\nFrom: Payroll\nRoom: Paris 2",
         "PLEASE NOTE: THE HTTP API IS DOWN",
+        # an unknown word and an English noun after it: how things and places are named
+        "Book the Marriott Courtyard near Changi Airport for three nights.",
+        "Oxycodone Hydrochloride 5 mg, twice daily.",
+        "Tokyo Haneda to Osaka Itami by train.",
+        "To: Schiphol",  # one word after "To:" is a place as often as a person
     ],
 )
 def test_ordinary_text_stays_ordinary(presidio: PresidioDetector, text: str) -> None:
