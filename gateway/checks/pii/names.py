@@ -118,7 +118,7 @@ _TASK_VERBS = (
 )
 _BEFORE_VERB = re.compile(
     rf"(?<![\w'\u2019-])({_WORD})[ \t]+"
-    rf"(?:(?:{_AGENT_VERBS})\b|(?:will|to|can|should|must)[ \t]+(?:{_TASK_VERBS})\b)"
+    rf"(?:(?:{_AGENT_VERBS})\b|(?:will|to|should|must)[ \t]+(?:{_TASK_VERBS})\b)"
 )
 # A label of a person's field in a form, a header or minutes, then one word: "Apologies: Tsubasa".
 # Not "From:" and "To:": one word after them is a place as often ("To: Schiphol").
@@ -411,9 +411,11 @@ class PersonNameRecognizer(LocalRecognizer):  # type: ignore[misc]
                 match.start(3), match.end(3), not_people
             )
             named = self._lexicon.is_name(first) or self._lexicon.is_name(second)
-            # The small model calls two unknown words in a row places ("Krishnan, Girik"): it is
-            # believed only where one of them is a word of the English lists ("Lagos, Nigeria").
-            known_place = places and any(self._is_english(w) for w in (first, second))
+            # The small model calls "Surname, Given" of two unknown words places ("Krishnan,
+            # Girik"): there it is believed only where one of them is a word of the English lists
+            # ("Lagos, Nigeria"); side by side, two unknown words it calls places are ("Chiang Mai").
+            comma = "," in match.group(2)
+            known_place = places and (not comma or any(self._is_english(w) for w in (first, second)))
             if self._organisation(match.group()) or (known_place and not named):
                 continue
             yield match.start(), match.end(), self.SCORE_RESHAPED

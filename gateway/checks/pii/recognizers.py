@@ -48,7 +48,7 @@ PHONE_PATTERNS = [
 ]
 PHONE_CONTEXT = [
     "phone", "tel", "telephone", "cell", "mobile", "call", "fax", "number", "contact", "reach", "text", "sms",
-    "whatsapp", "signal", "dial", "ring", "callback", "landline",
+    "whatsapp", "signal", "dial", "ring", "callback", "landline", "follow",  # "follow up on 3369..."
 ]  # fmt: skip
 
 SSN_PATTERNS = [
