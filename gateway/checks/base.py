@@ -79,11 +79,9 @@ class CheckContext:
     pii_detection: Detection | None = None
 
 
-class InputCheck(ABC):
-    """A registered input check. `scan` reads the request's texts (`gateway.checks.texts`)
-    and returns the next scan with its outcome appended; it blocks by raising `BlockedByCheck`
-    and signals that it could not run by raising `CheckUnavailable` (the input stage then
-    fails closed)."""
+class RegisteredCheck(ABC):
+    """What every registered check has, on either stage: its policy name, its config model,
+    its detector's version (in every outcome), the shared context, and a `close`."""
 
     name: ClassVar[str]
     config_model: ClassVar[type[CheckConfig]]
@@ -91,29 +89,26 @@ class InputCheck(ABC):
 
     def __init__(self, context: CheckContext) -> None:
         self.context = context
-
-    @abstractmethod
-    async def scan(self, config: Any, scan: InputScan) -> InputScan: ...
 
     def close(self) -> None:  # noqa: B027  (most checks hold nothing to release)
         """Release workers or models; the check is not used afterwards."""
 
 
-class OutputCheck(ABC):
+class InputCheck(RegisteredCheck):
+    """A registered input check. `scan` reads the request's texts (`gateway.checks.texts`)
+    and returns the next scan with its outcome appended; it blocks by raising `BlockedByCheck`
+    and signals that it could not run by raising `CheckUnavailable` (the input stage then
+    fails closed)."""
+
+    @abstractmethod
+    async def scan(self, config: Any, scan: InputScan) -> InputScan: ...
+
+
+class OutputCheck(RegisteredCheck):
     """A registered output check: a guard per request in the output chain."""
-
-    name: ClassVar[str]
-    config_model: ClassVar[type[CheckConfig]]
-    version: str = "unknown"
-
-    def __init__(self, context: CheckContext) -> None:
-        self.context = context
 
     @abstractmethod
     def guard(self, config: Any, policy: TenantPolicy, scan: InputScan) -> OutputGuard: ...
-
-    def close(self) -> None:  # noqa: B027
-        """Release workers or models; the check is not used afterwards."""
 
 
 @dataclass(frozen=True, slots=True)

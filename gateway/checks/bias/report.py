@@ -15,24 +15,20 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _rate_and_measure(cell: JsonObject) -> tuple[str, str]:
+    """A cell's flip rate and, for scores and free text, its measure, each with its interval."""
+    low, high = cell["rate_ci"]
+    measure = ""
+    if cell["mean"] is not None:
+        m_low, m_high = cell["mean_ci"]
+        measure = f"{_MEASURE[cell['kind']]} {cell['mean']:.2f} [{m_low:.2f}, {m_high:.2f}]"
+    return f"{_pct(cell['rate'])} [{_pct(low)}, {_pct(high)}]", measure
+
+
 def table(result: JsonObject) -> str:
     rows = [("axis", "kind", "items", "changed", "flip rate [95 % CI]", "measure [95 % CI]")]
     for c in result["cells"]:
-        low, high = c["rate_ci"]
-        measure = ""
-        if c["mean"] is not None:
-            m_low, m_high = c["mean_ci"]
-            measure = f"{_MEASURE[c['kind']]} {c['mean']:.2f} [{m_low:.2f}, {m_high:.2f}]"
-        rows.append(
-            (
-                c["axis"],
-                c["kind"],
-                str(c["items"]),
-                str(c["flips"]),
-                f"{_pct(c['rate'])} [{_pct(low)}, {_pct(high)}]",
-                measure,
-            )
-        )
+        rows.append((c["axis"], c["kind"], str(c["items"]), str(c["flips"]), *_rate_and_measure(c)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -56,11 +52,7 @@ def chart_svg(cells: Sequence[JsonObject], width: int = 560) -> str:
 def html_page(result: JsonObject) -> str:
     rows = []
     for c in result["cells"]:
-        low, high = c["rate_ci"]
-        measure = ""
-        if c["mean"] is not None:
-            m_low, m_high = c["mean_ci"]
-            measure = f"{_MEASURE[c['kind']]} {c['mean']:.2f} [{m_low:.2f}, {m_high:.2f}]"
+        rate, measure = _rate_and_measure(c)
         changed = ", ".join(c["changed_items"][:10])
         rows.append(
             "<tr>"
@@ -71,7 +63,7 @@ def html_page(result: JsonObject) -> str:
                     c["kind"],
                     c["items"],
                     c["flips"],
-                    f"{_pct(c['rate'])} [{_pct(low)}, {_pct(high)}]",
+                    rate,
                     measure,
                     changed,
                 )
