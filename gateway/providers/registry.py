@@ -98,6 +98,9 @@ class ProviderRegistry:
 
     def _build(self, name: str, config: ProviderConfig) -> Provider:
         settings = self._settings
+        # A cloud call's time limit; for a local model, how long a request may hear nothing.
+        timeout = config.timeout_seconds or settings.upstream_timeout_seconds
+        queue_size = config.queue_size or settings.local_queue_size
         if config.type == "llama_cpp":
             worker = llama_cpp_worker(
                 name,
@@ -105,24 +108,20 @@ class ProviderRegistry:
                 n_ctx=config.n_ctx,
                 n_gpu_layers=config.n_gpu_layers,
                 n_threads=config.n_threads,
-                queue_size=config.queue_size or settings.local_queue_size,
-                stall_seconds=config.timeout_seconds or settings.upstream_timeout_seconds,
+                queue_size=queue_size,
+                stall_seconds=timeout,
             )
             return WorkerProvider(worker)
         if config.type == "transformers":
-            worker = transformers_worker(
-                name,
-                config,
-                queue_size=config.queue_size or settings.local_queue_size,
-                stall_seconds=config.timeout_seconds or settings.upstream_timeout_seconds,
+            return WorkerProvider(
+                transformers_worker(name, config, queue_size=queue_size, stall_seconds=timeout)
             )
-            return WorkerProvider(worker)
         if config.type == "fake":
             return FakeProvider()
         return OpenAICloudProvider(
             base_url=config.base_url or settings.environ.get("OPENAI_BASE_URL", ""),
             api_key=config.api_key or settings.environ.get("OPENAI_API_KEY", ""),
-            timeout_seconds=config.timeout_seconds or settings.upstream_timeout_seconds,
+            timeout_seconds=timeout,
         )
 
     async def aclose(self) -> None:
