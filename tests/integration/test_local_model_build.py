@@ -27,7 +27,8 @@ options = {"model_path": str(bundled_model_path()), "n_ctx": 512, "n_gpu_layers"
 backend = LlamaCppBackend(options)
 chat = {"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8, "temperature": 0}
 answer = backend.complete("chat", chat)
-streamed = [c for c in backend.stream("completions", {"prompt": "Paris is", "max_tokens": 4})]
+streamed = []
+backend.stream("completions", {"prompt": "Paris is", "max_tokens": 4}, lambda c: streamed.append(c) is None)
 print(json.dumps({"usage": answer["usage"], "streamed": len(streamed), "built": backend.describe()}))
 """
 # llama.cpp's names for what it was compiled for -> /proc/cpuinfo's names for the same

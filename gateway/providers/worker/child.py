@@ -21,7 +21,6 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import JsonObject
@@ -81,7 +80,11 @@ def _serve(backend: ModelBackend, connection: _Connection, run: channel.Run, can
         if run.id in cancelled:  # the caller left while the request was on its way
             connection.send(channel.Done(run.id, None))
         elif run.stream:
-            _stream(backend.stream(run.endpoint, run.body), connection, run.id, cancelled)
+            sender = _ChunkSender(connection, run.id, cancelled)
+            try:
+                backend.stream(run.endpoint, run.body, sender)
+            finally:
+                sender.flush()
             connection.send(channel.Done(run.id, None))
         else:
             connection.send(channel.Done(run.id, backend.complete(run.endpoint, run.body)))
@@ -93,24 +96,26 @@ def _serve(backend: ModelBackend, connection: _Connection, run: channel.Run, can
         cancelled.discard(run.id)
 
 
-def _stream(chunks: Iterator[JsonObject], connection: _Connection, run_id: int, cancelled: set[int]) -> None:
-    batch: list[JsonObject] = []
-    last_flush = 0.0
-    try:
-        for chunk in chunks:
-            batch.append(chunk)
-            moment = time.monotonic()
-            if moment - last_flush >= FLUSH_INTERVAL:
-                connection.send(channel.Chunks(run_id, batch))
-                batch, last_flush = [], moment
-            if run_id in cancelled:  # the caller went away: stop generating
-                break
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
-        if batch:
-            connection.send(channel.Chunks(run_id, batch))
+class _ChunkSender:
+    """The `emit` a backend streams into: chunks go out in one frame per `FLUSH_INTERVAL`."""
+
+    def __init__(self, connection: _Connection, run_id: int, cancelled: set[int]) -> None:
+        self._connection, self._run_id, self._cancelled = connection, run_id, cancelled
+        self._batch: list[JsonObject] = []
+        self._flushed_at = 0.0  # the first chunk goes at once
+
+    def __call__(self, chunk: JsonObject) -> bool:
+        self._batch.append(chunk)
+        moment = time.monotonic()
+        if moment - self._flushed_at >= FLUSH_INTERVAL:
+            self.flush()
+            self._flushed_at = moment
+        return self._run_id not in self._cancelled  # the caller went away: stop generating
+
+    def flush(self) -> None:
+        if self._batch:
+            self._connection.send(channel.Chunks(self._run_id, self._batch))
+            self._batch = []
 
 
 class _Connection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,12 @@ def backend(checkpoint: Path) -> TransformersBackend:
     return TransformersBackend(TransformersOptions(str(checkpoint), max_new_tokens=32))
 
 
+def streamed(backend: TransformersBackend, body: JsonObject) -> list[JsonObject]:
+    chunks: list[JsonObject] = []
+    backend.stream("chat", body, lambda chunk: chunks.append(chunk) is None)
+    return chunks
+
+
 def text_of(chunks: list[JsonObject]) -> str:
     return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
 
@@ -73,7 +80,7 @@ def test_loads_on_the_cpu_in_float32_with_a_plain_prompt(backend: TransformersBa
 
 def test_stream_is_token_by_token_and_matches_the_whole_answer(backend: TransformersBackend) -> None:
     whole = backend.complete("chat", GREEDY)
-    chunks = list(backend.stream("chat", GREEDY))
+    chunks = streamed(backend, GREEDY)
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     content = [c for c in chunks[1:] if c["choices"] and c["choices"][0]["delta"].get("content")]
     assert len(content) > 5  # one chunk per token that produced text, not one at the end
@@ -100,7 +107,7 @@ def test_stop_sequences_end_the_answer_before_them(backend: TransformersBackend)
     assert stopped["choices"][0]["message"]["content"] == expected
     assert stopped["choices"][0]["finish_reason"] == "stop"
     assert stopped["usage"]["completion_tokens"] < 24
-    chunks = list(backend.stream("chat", {**GREEDY, "stop": stop}))
+    chunks = streamed(backend, {**GREEDY, "stop": stop})
     assert text_of(chunks) == expected  # held back while it could still become the stop
 
 
@@ -122,9 +129,24 @@ def test_bad_input_is_a_clear_400(backend: TransformersBackend) -> None:
 
 
 def test_leaving_a_stream_stops_generation(backend: TransformersBackend) -> None:
-    chunks = backend.stream("chat", {**GREEDY, "max_tokens": 32})
-    next(chunks), next(chunks)
-    chunks.close()  # type: ignore[attr-defined]  # joins the generating thread: it has stopped
+    """The sink says the caller has gone at the third chunk: nothing more is generated."""
+    chunks: list[JsonObject] = []
+    body = {**GREEDY, "max_tokens": 32}
+    backend.stream("chat", body, lambda chunk: chunks.append(chunk) or len(chunks) < 3)
+    assert len(chunks) == 3 and all(c["choices"][0]["finish_reason"] is None for c in chunks)
+
+
+def test_the_stream_generates_on_the_calling_thread(backend: TransformersBackend) -> None:
+    """torch generates more slowly on a second thread (see worker/backend.py): none is started."""
+    before, during, callers = set(threading.enumerate()), set(), set()
+
+    def emit(chunk: JsonObject) -> bool:
+        during.update(threading.enumerate())
+        callers.add(threading.get_ident())
+        return True
+
+    backend.stream("chat", GREEDY, emit)
+    assert callers == {threading.get_ident()} and during and during <= before
 
 
 # --- in its supervised worker process ----------------------------------------------------------
