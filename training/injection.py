@@ -3,17 +3,41 @@
     make injection-model        # = pip install training/requirements.txt; python -m training.injection
 
 1. Train on the train splits of the three corpora (`training.corpora`; evaluation texts removed).
-   Features: sublinear tf-idf of word 1-2-grams and of character 2-5-grams within words, over
-   the normal form of each text (`gateway.checks.injection.text`), with the analyzers serving
-   uses. Model: a linear SVM (liblinear, balanced classes). neuralchemy's benign rows are its
-   hard negatives (role-play set-ups, security questions, "ignore" in a recipe) and a small part
-   of the data: they weigh `HARD_NEGATIVE_WEIGHT` times, which on the validation splits lifted
-   recall at 1 % false positives from 0.81-0.85 to 0.93-0.96.
+   Features: sublinear tf-idf of word 1-2-grams and of character 2-5-grams across word
+   boundaries, over the normal form of each text (`gateway.checks.injection.text`), with the
+   analyzers serving uses. Model: a linear SVM (liblinear, balanced classes). neuralchemy's
+   benign rows are its hard negatives (role-play set-ups, security questions, "ignore" in a
+   recipe) and a small part of the data: they weigh `HARD_NEGATIVE_WEIGHT` times; S-Labs' benign
+   rows (its own hard negatives: "my system requires ...", questions about AI safety) weigh
+   `S_LABS_BENIGN_WEIGHT` times.
 2. Write the weights, then score the validation splits with the serving code reading them back:
    fit a logistic calibration of the decision value (Platt) on validation, and choose the
-   threshold: the lowest that keeps false positives at or under `MAX_FALSE_POSITIVES` on every
+   threshold: the lowest that keeps false positives at or under `FALSE_POSITIVE_CAP` on every
    source's benign rows.
 3. The test splits are not read here: `bench/injection_eval.py` reports on them.
+
+The margin. The floor is 1 % false positives on each test split, but a threshold chosen at 1 % on
+a validation split of the same size (S-Labs: 1,050 benign rows each) lands over 1 % on the test
+split about half the time: the benign rows just under the cap are a sample too. So the threshold
+is chosen at `FALSE_POSITIVE_CAP` = 0.7 % on validation (S-Labs: 7 of 1,050; neuralchemy: 2 of
+374), which leaves about three false positives of room on a test split of the same size.
+
+How the settings were chosen (validation splits only, at that 0.7 % cap, phrases included as the
+detector applies them; also checked by 5-fold cross-validation within the train splits): on
+S-Labs / neuralchemy / yanismiraoui validation, recall was (the last line as the artifact records
+it; the others from development runs with the same data and rule)
+
+    word 1-2 + char_wb 2-5, C 0.05, hard negatives x16 (the previous model)  0.946 / 0.948 / 0.955
+    + S-Labs benign x2                                                        0.955 / 0.952 / 0.968
+    word 1-2 + char_wb 2-5 + char 3-6, S-Labs benign x2                       0.957 / 0.952 / 0.981
+    word 1-3 + char_wb 2-5                                                    0.936 / 0.937 / 0.955
+    word 1-2 + char 2-5 (across words), S-Labs benign x2, hard x8             0.956 / 0.948 / 0.968
+    the same, C 0.1 (this model)                                              0.958 / 0.954 / 0.987
+
+and within the train splits (5-fold, the harder test) S-Labs / neuralchemy recall at 0.7 % went
+from 0.817 / 0.850 (previous) to 0.873 / 0.904 (this model). A logistic regression averaged in,
+C 0.03 and word 1-3-grams did not help; C 0.2, S-Labs benign x3 and char 2-6-grams were no
+better on validation.
 
 Deterministic: the same corpora give the same bytes, hence the same version.
 """
@@ -45,19 +69,26 @@ from gateway.checks.injection.text import normal_form, pieces
 from training import authored, corpora
 
 MODEL_NAME = "ngram-svm"
-C = 0.05  # chosen on the validation splits among 0.02 / 0.03 / 0.05 (0.1 - 1 were worse)
-HARD_NEGATIVE_WEIGHT = 16.0  # chosen on the validation splits among 1 / 2 / 4 / 8 / 16 / 32
+C = 0.1  # chosen on the validation splits among 0.03 / 0.05 / 0.1 (see above)
+HARD_NEGATIVE_WEIGHT = 8.0  # chosen on the validation splits among 8 / 16 / 32
 HARD_NEGATIVES = ("neuralchemy", authored.SOURCE)  # sources whose benign rows are hard negatives
+S_LABS_BENIGN_WEIGHT = 2.0  # chosen on the validation splits among 1 / 2 / 3 / 4
 MIN_DF = {"words": 1, "chars": 2}
-MAX_FALSE_POSITIVES = 0.01
+FALSE_POSITIVE_CAP = 0.007  # on each source's validation benign rows; the floor is 1 % on test
+
+
+def _weight(example: corpora.Example) -> float:
+    if example.label == 1:
+        return 1.0
+    if example.source in HARD_NEGATIVES:
+        return HARD_NEGATIVE_WEIGHT
+    return S_LABS_BENIGN_WEIGHT if example.source == "s-labs" else 1.0
 
 
 def _fit(examples: list[corpora.Example]) -> tuple[dict[str, TfidfVectorizer], LinearSVC]:
     texts = [normal_form(e.text) for e in examples]
     labels = np.array([e.label for e in examples])
-    weights = np.array(
-        [HARD_NEGATIVE_WEIGHT if e.source in HARD_NEGATIVES and e.label == 0 else 1.0 for e in examples]
-    )
+    weights = np.array([_weight(e) for e in examples])
     analyzers = {"words": ngrams.words, "chars": ngrams.chars}
     vectorizers = {
         name: TfidfVectorizer(analyzer=analyze, sublinear_tf=True, min_df=MIN_DF[name])
@@ -90,7 +121,7 @@ def _threshold(scores: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
         benign = np.sort(probabilities[labels == 0])[::-1]
         if len(benign) == 0:
             continue
-        allowed = math.floor(MAX_FALSE_POSITIVES * len(benign))
+        allowed = math.floor(FALSE_POSITIVE_CAP * len(benign))
         candidates.append(math.floor(benign[allowed] * 1000 + 1) / 1000)
     return max(candidates)
 
@@ -137,8 +168,9 @@ def train(out: Path) -> dict[str, object]:
                 s: sum(1 for e in examples if e.source == s) for s in (*corpora.SOURCES, authored.SOURCE)
             },
             "model": f"LinearSVC(C={C}, class_weight=balanced); benign rows of "
-            f"{' and '.join(HARD_NEGATIVES)} weigh {HARD_NEGATIVE_WEIGHT}",
-            "features": "sublinear tf-idf: word 1-2-grams (min_df 1) + char_wb 2-5-grams (min_df 2)",
+            f"{' and '.join(HARD_NEGATIVES)} weigh {HARD_NEGATIVE_WEIGHT}, of s-labs {S_LABS_BENIGN_WEIGHT}",
+            "features": "sublinear tf-idf: word 1-2-grams (min_df 1), char 2-5-grams across words (min_df 2)",
+            "false_positive_cap": FALSE_POSITIVE_CAP,
             "scikit_learn": sklearn.__version__,
         },
         validation={

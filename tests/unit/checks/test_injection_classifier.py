@@ -43,6 +43,18 @@ def test_shipped_artifact_records_its_version_threshold_and_provenance() -> None
     assert size < 3_000_000  # small enough to commit
 
 
+def test_threshold_keeps_a_margin_under_the_false_positive_floor() -> None:
+    """Chosen at a 0.7 % cap on each validation split, so that a test split of the same size has
+    room under the 1 % floor; the recall there is what the artifact says it is."""
+    meta = json.loads((MODEL_DIR / META_FILE).read_text())
+    cap = meta["training"]["false_positive_cap"]
+    assert cap <= 0.007
+    for source, figures in meta["validation"].items():
+        assert figures["recall"] >= 0.95, source
+        if figures["false_positive_rate"] is not None:
+            assert figures["false_positive_rate"] <= cap, source
+
+
 def test_tampered_weights_are_refused(tmp_path: Path) -> None:
     shutil.copytree(MODEL_DIR, tmp_path, dirs_exist_ok=True)
     raw = gzip.decompress((tmp_path / WEIGHTS_FILE).read_bytes()).replace(b"\t0.", b"\t1.", 1)
