@@ -1,12 +1,15 @@
 """Banned topics: recall and false positives per topic on a labelled set of our own, and latency.
 
-    .venv/bin/python bench/topics_eval.py [--split test|dev] [--no-examples] [--threshold T]
+    .venv/bin/python bench/topics_eval.py [--split dev|test|heldout] [--no-examples] [--threshold T]
 
-The set (`bench/data/topics_cases.yaml`) was written for this check; its `dev` part chose the
-default threshold, its `test` part is held out. A positive counts as caught when its own topic
-scores at or above the threshold; a false positive is a negative (or an everyday request) that
-any topic catches. Latency: one request of one to three sentences against the four topics,
-through `TopicDetector.scores`, median of all calls after a warm-up.
+The set (`bench/data/topics_cases.yaml`) was written for this check; its `dev` part chooses the
+scoring and the default threshold; `test` (looked at by earlier work) and `heldout` (written
+before the current scoring was chosen) are held out. A positive counts as caught when its own
+topic scores at or above the threshold; a false positive is a negative (or an everyday request)
+that any topic catches. Everyday requests: `benign` for every split, plus the split's own
+`<split>_benign` list where it has one (`dev_benign`, `heldout_benign`). Latency: one request of
+one to three sentences against the four topics, through `TopicDetector.scores`, median of all
+calls after a warm-up.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ CASES = Path(__file__).parent / "data" / "topics_cases.yaml"
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", default="test", choices=["dev", "test"])
+    parser.add_argument("--split", default="test", choices=["dev", "test", "heldout"])
     parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--no-examples", action="store_true", help="topic names only")
     args = parser.parse_args()
@@ -37,19 +40,27 @@ def main() -> None:
     )
     names = [t.name for t in topics]
     detector = TopicDetector()
-    benign_hits = sum(max(detector.scores([text], topics)) >= args.threshold for text in cases["benign"])
+    everyday = {"benign": cases["benign"]}
+    if f"{args.split}_benign" in cases:
+        everyday[f"{args.split}_benign"] = cases[f"{args.split}_benign"]
     print(
         f"{detector.version}, split {args.split}, threshold {args.threshold}, examples {not args.no_examples}"
     )
     print("| topic | recall | false positives (same-domain negatives) |")
     print("|---|---|---|")
+    recalls, rates = [], []
     for name, split in cases[args.split].items():
         own = names.index(name)
         caught = sum(detector.scores([text], topics)[own] >= args.threshold for text in split["positive"])
         wrong = sum(max(detector.scores([text], topics)) >= args.threshold for text in split["negative"])
         pos, neg = len(split["positive"]), len(split["negative"])
+        recalls.append(caught / pos)
+        rates.append(wrong / neg)
         print(f"| {name} | {caught}/{pos} = {caught / pos:.2f} | {wrong}/{neg} = {wrong / neg:.2f} |")
-    print(f"| everyday requests | | {benign_hits}/{len(cases['benign'])} |")
+    for label, texts in everyday.items():
+        hits = sum(max(detector.scores([text], topics)) >= args.threshold for text in texts)
+        print(f"| everyday requests (`{label}`) | | {hits}/{len(texts)} |")
+    print(f"mean recall {statistics.mean(recalls):.2f}, mean false positives {statistics.mean(rates):.2f}")
     texts = [t for split in cases[args.split].values() for t in split["positive"] + split["negative"]]
     requests = [
         [texts[i], texts[(i + 1) % len(texts)] + ". " + texts[(i + 2) % len(texts)]]
