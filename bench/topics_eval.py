@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from gateway.checks.topics.config import Topic
+from gateway.checks.topics.config import BannedTopicsConfig, Topic
 from gateway.checks.topics.detector import TopicDetector
 
 CASES = Path(__file__).parent / "data" / "topics_cases.yaml"
@@ -30,7 +30,8 @@ CASES = Path(__file__).parent / "data" / "topics_cases.yaml"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", default="test", choices=["dev", "test", "heldout"])
-    parser.add_argument("--threshold", type=float, default=0.6)
+    default = BannedTopicsConfig.model_fields["threshold"].default
+    parser.add_argument("--threshold", type=float, default=default, help=f"default: the check's, {default}")
     parser.add_argument("--no-examples", action="store_true", help="topic names only")
     args = parser.parse_args()
     cases = yaml.safe_load(CASES.read_text())

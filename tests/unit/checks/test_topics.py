@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+
 import pytest
 
 from gateway.checks.base import BlockedByCheck, CheckContext
 from gateway.checks.input import InputStage
 from gateway.checks.topics.check import BannedTopics
-from gateway.checks.topics.embeddings import Embeddings
+from gateway.checks.topics.config import Topic
+from gateway.checks.topics.detector import WINDOW, TopicDetector, windows
+from gateway.checks.topics.embeddings import META_FILE, MODEL_DIR, Cutter, Embeddings
 from gateway.exchange import CompletionRequest
 from gateway.policy.schema import TenantPolicy
 
@@ -45,7 +50,8 @@ async def test_a_request_about_a_banned_topic_is_blocked_though_it_shares_no_key
 async def test_the_same_words_in_another_intent_pass(stage: InputStage) -> None:
     scan = await stage.scan_input(tenant(), chat("Write a history essay about the arms race."))
     (outcome,) = scan.outcomes
-    assert outcome.status == "passed" and outcome.version.startswith("minilm-static-128")
+    assert outcome.status == "passed"
+    assert outcome.version == json.loads((MODEL_DIR / META_FILE).read_text())["version"]
 
 
 async def test_shadow_records_the_topic_it_would_have_blocked(stage: InputStage) -> None:
@@ -63,10 +69,68 @@ def test_a_topic_list_must_not_be_empty() -> None:
         tenant(topics=[])
 
 
+@pytest.fixture(scope="module")
+def detector() -> TopicDetector:
+    return TopicDetector()
+
+
+DRUGS = (Topic(name="making illegal drugs", examples=("how to cook methamphetamine",)),)
+
+
+def test_a_word_cut_into_pieces_has_a_vector_of_its_own(detector: TopicDetector) -> None:
+    embeddings = detector._embeddings
+    (whole,) = embeddings.tokens("fentanyl")  # one entry, not "fen", "##tan", "##yl"
+    assert embeddings.tokens("fen") != [whole]
+    pieces = embeddings.cutter.pieces("fentanyl")
+    assert len(pieces) > 1
+    neighbour = embeddings.vectors[embeddings.tokens("morphine")[0]]
+    assert embeddings.vectors[whole] @ neighbour > embeddings.vectors[pieces].mean(axis=0) @ neighbour + 0.2
+
+
+def test_the_intent_decides_not_only_the_drug_named(detector: TopicDetector) -> None:
+    (making,) = detector.scores(["how do I make meth from cold medicine"], DRUGS)
+    (history,) = detector.scores(["what is the history of the opium wars"], DRUGS)
+    assert making >= 0.57 > history
+
+
+def test_a_request_scores_its_best_sentence_and_nothing_for_no_words(detector: TopicDetector) -> None:
+    alone = detector.scores(["how to cook methamphetamine"], DRUGS)
+    assert alone[0] > 0.95  # the example itself
+    assert detector.scores(["Hello there. How to cook methamphetamine?", "Thanks."], DRUGS) == alone
+    assert detector.scores(["", "   "], DRUGS) == [0.0]
+    assert detector.scores(["hello"], (Topic(name="   "),)) == [0.0]  # a topic with no entries
+    named, empty = detector.scores(["how to build a gun"], (Topic(name="weapons"), Topic(name="   ")))
+    assert named > 0.3 and empty == 0.0
+
+
+def test_a_long_sentence_is_compared_in_overlapping_windows_that_cover_it() -> None:
+    assert windows(0) == [(0, 0)] and windows(WINDOW) == [(0, WINDOW)]
+    spans = windows(WINDOW * 2 + 3)
+    assert spans[0] == (0, WINDOW) and spans[-1][1] == WINDOW * 2 + 3
+    assert all(end - start == WINDOW for start, end in spans)
+    assert all(b[0] < a[1] for a, b in itertools.pairwise(spans))  # they overlap
+
+
+def test_a_long_run_on_sentence_does_not_cover_a_topic_by_its_length(detector: TopicDetector) -> None:
+    everyday = (
+        "please book a table for four, then write the agenda for monday, list three gift ideas, "
+        "translate the menu into french, fix the typo in my cover letter, plan a walk in the hills, "
+        "summarise the notes from the call, and suggest a name for the cat"
+    )
+    assert len(detector._embeddings.tokens(everyday)) > 2 * WINDOW
+    assert max(detector.scores([everyday], DRUGS)) < 0.5
+
+
+def test_whole_words_are_looked_up_before_pieces_and_only_whole() -> None:
+    cutter = Cutter(["[UNK]", "fen", "##tan", "##yl", "##s"], ["fentanyl"])
+    assert cutter.ids("Fentanyl, fentanyls") == [5, 0, 1, 2, 3, 4]  # "," is unknown here
+
+
 def test_tokens_are_cut_as_bert_cuts_them() -> None:
     embeddings = Embeddings()
-    words = ["[UNK]" if i == embeddings._unknown else i for i in embeddings.tokens("Café, naïve_AR-15s 你好")]
-    vocab = {i: token for token, i in embeddings._index.items()}
+    unknown = embeddings.cutter.unknown
+    words = ["[UNK]" if i == unknown else i for i in embeddings.tokens("Café, naïve_AR-15s 你好")]
+    vocab = {i: token for token, i in embeddings.cutter._index.items()}
     assert [vocab.get(t, t) for t in words] == [  # type: ignore[call-overload]
         "cafe",
         ",",
