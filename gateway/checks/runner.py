@@ -1,11 +1,14 @@
 """What every check gets for free: off-loop execution, batching, a time budget, fail closed.
 
 - `BatchRunner` runs a detector's `many(jobs)` off the event loop: on a thread (the default) or
-  in worker processes (`workers > 0`, each building the detector once from a picklable factory).
+  in worker processes (`workers > 0`, each building the detector once from a picklable factory;
+  all of them start with the runner, not on the first request, and die with the gateway).
   Requests that arrive while the detector is busy wait and are analysed together in the next
   batch: a vectorised model costs much less per text in a batch than one text at a time.
 - Time budget: a run that raises or does not finish in `timeout_seconds` raises
-  `CheckUnavailable`, naming the check; only the exception's type is logged, never its message.
+  `CheckUnavailable`, naming the check (or the error the check asks for); only the exception's
+  type is logged, never its message.
+- A worker process that dies fails its batch and the runner starts a new pool for the next.
 - `fail_closed` is what the input stage does then: the request stays on the local model when
   the tenant's policy allows a local answer, and is refused with 503 otherwise. The audit says
   the check failed. Unscanned text never goes to the cloud.
@@ -17,14 +20,16 @@ import asyncio
 import functools
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from gateway.checks.base import CheckOutcome, InputScan
-from gateway.errors import CheckUnavailable
+from gateway.errors import CheckUnavailable, ServiceUnavailable
+from gateway.lifetime import die_with_parent
 
 if TYPE_CHECKING:
     from gateway.policy.schema import TenantPolicy
@@ -52,7 +57,7 @@ class RunnerSettings:
     timeout_seconds: float = 1.0
 
     @classmethod
-    def from_environ(cls, environ: dict[str, str] | Any, prefix: str) -> RunnerSettings:
+    def from_environ(cls, environ: dict[str, str] | Any, prefix: str) -> Self:
         """`GATEWAY_<PREFIX>_WORKERS` and `GATEWAY_<PREFIX>_TIMEOUT_MS`."""
         return cls(
             workers=int(environ.get(f"GATEWAY_{prefix}_WORKERS", cls.workers)),
@@ -73,12 +78,16 @@ class BatchRunner(Generic[JobT, ResultT]):
         check: str,
         factory: Callable[[], BatchDetector[JobT, ResultT]],
         settings: RunnerSettings | None = None,
+        unavailable_error: Callable[[str], ServiceUnavailable] | None = None,
     ) -> None:
         """`factory` builds the detector: here (it runs on a thread) or, with workers, in each
-        worker process (then it must be picklable: a class or a module-level function)."""
+        worker process (then it must be picklable: a class or a module-level function).
+        `unavailable_error(check)` is what `run` raises when the detector cannot answer
+        (default: `CheckUnavailable` naming the check)."""
         self.check = check
         self._factory = factory
         self._settings = settings = settings or RunnerSettings()
+        self._unavailable = unavailable_error or unavailable
         self._pending: list[_Job[JobT, ResultT]] = []
         self._busy = 0
         self._slots = max(1, settings.workers)
@@ -86,7 +95,7 @@ class BatchRunner(Generic[JobT, ResultT]):
         self._local: BatchDetector[JobT, ResultT] | None = None
         if settings.workers > 0:
             self._executor = self._new_pool()
-            self.version = self._executor.submit(_worker_version).result()
+            self.version = self._warm()
         else:
             self._local = local = factory()
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=check)
@@ -98,8 +107,15 @@ class BatchRunner(Generic[JobT, ResultT]):
             max_workers=self._settings.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start,
-            initargs=(self._factory,),
+            initargs=(self._factory, os.getpid()),
         )
+
+    def _warm(self) -> str:
+        """Start every worker now, not on the first requests, and return the detector's version.
+        A pool spawns a process per task while none is idle, so one task per worker starts all."""
+        futures = [self._executor.submit(_worker_version) for _ in range(self._settings.workers)]
+        versions = [future.result() for future in futures]  # every worker ready, not only the first
+        return versions[0]
 
     async def run(self, job: JobT) -> ResultT:
         loop = asyncio.get_running_loop()
@@ -113,7 +129,7 @@ class BatchRunner(Generic[JobT, ResultT]):
             log.warning("check %s exceeded its %.0f ms budget", self.check, budget * 1000)
         except Exception as exc:  # the detector's own failure: its type only, never its message
             log.warning("check %s failed: %s", self.check, type(exc).__name__)
-        raise unavailable(self.check)
+        raise self._unavailable(self.check)
 
     def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
@@ -185,7 +201,8 @@ def fail_closed(policy: TenantPolicy, scan: InputScan, outcome: CheckOutcome) ->
 _state: dict[str, Any] = {}
 
 
-def _worker_start(factory: Callable[[], Any]) -> None:
+def _worker_start(factory: Callable[[], Any], parent_pid: int) -> None:
+    die_with_parent(parent_pid)  # a worker must not outlive the gateway that started it
     _state["detector"] = factory()
 
 

@@ -28,9 +28,7 @@ class Detector(ABC):
     def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
         """One tuple of spans per text, for the entities of `scope` at its threshold."""
 
-    def detect_many(
-        self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
-    ) -> list[list[tuple[Span, ...]]]:
+    def many(self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]) -> list[list[tuple[Span, ...]]]:
         """Several requests' texts at once, each with its own scope. A detector that can
         analyse a batch cheaper than its texts one by one (NER) overrides this."""
         return [self.detect(texts, scope) for texts, scope in jobs]

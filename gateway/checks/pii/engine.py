@@ -165,9 +165,7 @@ class PresidioDetector(Detector):
         wanted = [e for e in scope.entities if e in self._supported or e in customs]
         return [self._one(self._prepare(text), scope, wanted, custom) for text in texts]
 
-    def detect_many(
-        self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
-    ) -> list[list[tuple[Span, ...]]]:
+    def many(self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]) -> list[list[tuple[Span, ...]]]:
         # NER runs once over every text of the batch that needs it; the recognizers then run
         # per text with that text's own scope.
         views = {text: self._prepare(text) for texts, _ in jobs for text in texts}

@@ -74,7 +74,7 @@ async def test_a_dead_worker_process_fails_closed_then_a_new_pool_serves() -> No
     )
     try:
         assert await detection.detect(["Jane Smith called"], SCOPE) != [()]
-        for process in list(detection._executor._processes.values()):  # type: ignore[attr-defined]
+        for process in list(detection._runner._executor._processes.values()):  # type: ignore[attr-defined]
             os.kill(process.pid, signal.SIGKILL)
         with pytest.raises(DetectorUnavailable):
             await detection.detect(["Jane Smith wrote"], SCOPE)
@@ -91,12 +91,10 @@ class BatchRecorder(LiteralDetector):
         super().__init__(values)
         self.batches: list[int] = []
 
-    def detect_many(
-        self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]
-    ) -> list[list[tuple[Span, ...]]]:
+    def many(self, jobs: Sequence[tuple[Sequence[str], DetectionScope]]) -> list[list[tuple[Span, ...]]]:
         self.batches.append(len(jobs))
         time.sleep(0.05)
-        return super().detect_many(jobs)
+        return super().many(jobs)
 
 
 async def test_requests_that_wait_are_analysed_together_and_each_gets_its_own_spans() -> None:

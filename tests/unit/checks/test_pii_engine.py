@@ -87,7 +87,7 @@ def test_a_batch_finds_what_each_text_alone_finds(presidio: PresidioDetector) ->
     default = scope_of(PiiPolicy())
     allowing = scope_of(PiiPolicy(allow=["Maria Gonzalez"]))
     jobs = [(texts, default), (texts[:1], allowing)]
-    assert presidio.detect_many(jobs) == [
+    assert presidio.many(jobs) == [
         presidio.detect(texts, default),
         presidio.detect(texts[:1], allowing),
     ]
