@@ -135,9 +135,8 @@ class AuditReviewPlugin(InitPluginProtocol):
     """Mounts /admin/audit and the /review page and their templates (one line in app.py)."""
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
-        from gateway.api.admin_review import PAGE_ROUTES
-        from gateway.api.review_report import REPORT_ROUTES
+        from gateway.api.admin_review import REVIEW_PAGES
 
-        app_config.route_handlers = [*app_config.route_handlers, *API_ROUTES, *PAGE_ROUTES, *REPORT_ROUTES]
+        app_config.route_handlers = [*app_config.route_handlers, *API_ROUTES, REVIEW_PAGES]
         app_config.template_config = TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine)
         return app_config

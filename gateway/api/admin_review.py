@@ -10,7 +10,9 @@
 Signing in exchanges the reviewer key for a signed, expiring session token in an HttpOnly,
 SameSite=Strict cookie (Secure over TLS); the key itself is never stored in the browser. A
 request with `Authorization: Bearer` works too. Without a valid session every page redirects to
-the login form.
+the login form: the pages are mounted as one router (`REVIEW_PAGES`) whose `reviewer`
+dependency resolves the signed-in reviewer, or sends the browser to the form before the page
+runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
@@ -32,6 +35,7 @@ from gateway.api.admin_auth import (
     resolve_reviewer,
     session_secret,
 )
+from gateway.api.review_report import REPORT_ROUTES
 from gateway.audit.desk import public_view
 from gateway.errors import BadRequest, Unauthorized
 from gateway.services import Services
@@ -40,18 +44,24 @@ LOGIN = "/review/login"
 PAGE_SIZE = 50
 
 
-def page_reviewer(request: Request, services: Services) -> ReviewerScope | None:
+class SignInRequired(Exception):
+    """No valid reviewer key or session: the browser is sent to the login form."""
+
+
+def signed_in_reviewer(request: Request, services: Services) -> ReviewerScope:
+    """The `reviewer` a page asks for. Cheap (an HMAC, no I/O), so it runs on the event loop."""
     try:
         return reviewer_of(request, services, allow_cookie=True)
     except Unauthorized:
-        return None
+        raise SignInRequired from None
+
+
+def to_login(request: Request, exc: SignInRequired) -> Response[Any]:
+    return Redirect(LOGIN, status_code=303)
 
 
 @get("/review", sync_to_thread=True)
-def review_list(request: Request, services: Services) -> Template | Redirect:
-    reviewer = page_reviewer(request, services)
-    if reviewer is None:
-        return Redirect(LOGIN, status_code=303)
+def review_list(request: Request, services: Services, reviewer: ReviewerScope) -> Template:
     params = {k: v for k, v in request.query_params.items() if k in (*FILTER_FIELDS, "before")}
     error = None
     desk = desk_of(services)
@@ -80,10 +90,7 @@ def review_list(request: Request, services: Services) -> Template | Redirect:
 
 
 @get("/review/records/{request_id:str}", sync_to_thread=True)
-def review_record(request: Request, services: Services, request_id: str) -> Template | Redirect:
-    reviewer = page_reviewer(request, services)
-    if reviewer is None:
-        return Redirect(LOGIN, status_code=303)
+def review_record(services: Services, reviewer: ReviewerScope, request_id: str) -> Template:
     detail = desk_of(services).detail(request_id, None if reviewer.sees_all else reviewer.tenants)
     return Template(
         template_name="review/detail.html",
@@ -98,24 +105,18 @@ def review_record(request: Request, services: Services, request_id: str) -> Temp
 
 
 @get("/review/verify", sync_to_thread=True)
-def review_verify(request: Request, services: Services) -> Template | Redirect:
-    reviewer = page_reviewer(request, services)
-    if reviewer is None:
-        return Redirect(LOGIN, status_code=303)
+def review_verify(services: Services, reviewer: ReviewerScope) -> Template:
     desk = desk_of(services)
     chain = verification_view(desk.chain_status(full=True), reviewer, desk)
     return Template(template_name="review/verify.html", context={"reviewer": reviewer, "chain": chain})
 
 
 @get("/review/bias", sync_to_thread=True)
-def review_bias(request: Request, services: Services) -> Template | Redirect:
+def review_bias(services: Services, reviewer: ReviewerScope) -> Template:
     from markupsafe import Markup
 
     from gateway.checks.bias import report, store
 
-    reviewer = page_reviewer(request, services)
-    if reviewer is None:
-        return Redirect(LOGIN, status_code=303)
     runs = store.latest(services.audit.engine)
     for run in runs:  # server-rendered SVG from numbers only: no caller content reaches it
         run["chart"] = Markup(report.chart_svg(run["cells"]))
@@ -162,4 +163,19 @@ def logout() -> Response[Any]:
     return response
 
 
-PAGE_ROUTES = [review_list, review_record, review_verify, review_bias, login_form, login, logout]
+# Every page that takes `reviewer` is signed-in only; the login and logout routes take none.
+REVIEW_PAGES = Router(
+    "/",
+    route_handlers=[
+        review_list,
+        review_record,
+        review_verify,
+        review_bias,
+        *REPORT_ROUTES,
+        login_form,
+        login,
+        logout,
+    ],
+    dependencies={"reviewer": Provide(signed_in_reviewer, sync_to_thread=False)},
+    exception_handlers={SignInRequired: to_login},
+)

@@ -18,11 +18,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from markupsafe import Markup
 
 from gateway.api.admin_auth import ReviewerScope
-from gateway.api.admin_review import LOGIN, page_reviewer
 from gateway.audit.filters import AuditFilter
 from gateway.audit.report import build_report
 from gateway.audit.report_view import Period, Table, report_tables, tenant_choices, to_csv, to_jsonl
@@ -112,10 +111,7 @@ def _page(reviewer: ReviewerScope, asked: Asked, **context: Any) -> Template:
 
 
 @get("/review/report", sync_to_thread=True)
-def review_report(request: Request, services: Services) -> Template | Redirect:
-    reviewer = page_reviewer(request, services)
-    if reviewer is None:
-        return Redirect(LOGIN, status_code=303)
+def review_report(request: Request, services: Services, reviewer: ReviewerScope) -> Template:
     asked = _asked(request, services, reviewer)
     try:
         period, tables, runs = _tables(services, reviewer, asked)
@@ -125,10 +121,9 @@ def review_report(request: Request, services: Services) -> Template | Redirect:
     return _page(reviewer, shown, period=period, tables=tables, charts=_charts(tables, runs), error=None)
 
 
-def _export(request: Request, services: Services, kind: str) -> Response[Any] | Template | Redirect:
-    reviewer = page_reviewer(request, services)
-    if reviewer is None:
-        return Redirect(LOGIN, status_code=303)
+def _export(
+    request: Request, services: Services, reviewer: ReviewerScope, kind: str
+) -> Response[Any] | Template:
     asked = _asked(request, services, reviewer)
     try:
         period, tables, _ = _tables(services, reviewer, asked)
@@ -145,13 +140,17 @@ def _export(request: Request, services: Services, kind: str) -> Response[Any] | 
 
 # One handler a path: litestar runs a sync handler given several paths as an unawaited coroutine.
 @get("/review/report.csv", sync_to_thread=True)
-def review_report_csv(request: Request, services: Services) -> Response[Any] | Template | Redirect:
-    return _export(request, services, "csv")
+def review_report_csv(
+    request: Request, services: Services, reviewer: ReviewerScope
+) -> Response[Any] | Template:
+    return _export(request, services, reviewer, "csv")
 
 
 @get("/review/report.jsonl", sync_to_thread=True)
-def review_report_jsonl(request: Request, services: Services) -> Response[Any] | Template | Redirect:
-    return _export(request, services, "jsonl")
+def review_report_jsonl(
+    request: Request, services: Services, reviewer: ReviewerScope
+) -> Response[Any] | Template:
+    return _export(request, services, reviewer, "jsonl")
 
 
 REPORT_ROUTES = [review_report, review_report_csv, review_report_jsonl]
