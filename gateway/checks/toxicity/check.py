@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from gateway.checks.base import CheckOutcome, InputScan
 from gateway.checks.classifier import ClassifierCheck, TextClassifier, TextsJob
@@ -14,27 +15,26 @@ from gateway.checks.toxicity.detector import ProfanityDetector
 from gateway.errors import CheckUnavailable, PolicyViolation
 
 REDACTED = "[removed: toxicity] "
-SETTINGS_PREFIX = "TOXICITY"  # GATEWAY_TOXICITY_WORKERS, GATEWAY_TOXICITY_TIMEOUT_MS
 
 
-class InputToxicity(ClassifierCheck):
-    name = "toxicity"
+class Toxicity:
+    """What the input and the output check share: the policy name, the settings and the
+    detector. Listed first among the bases, so that it provides the stage's `detector`."""
+
+    name: ClassVar[str] = "toxicity"
+    settings_prefix: ClassVar[str] = "TOXICITY"  # GATEWAY_TOXICITY_WORKERS, GATEWAY_TOXICITY_TIMEOUT_MS
+
+    @classmethod
+    def detector(cls) -> Callable[[], TextClassifier]:
+        return ProfanityDetector
+
+
+class InputToxicity(Toxicity, ClassifierCheck):
     config_model = ToxicityInputConfig
-    settings_prefix = SETTINGS_PREFIX
-
-    @classmethod
-    def detector(cls) -> Callable[[], TextClassifier]:
-        return ProfanityDetector
 
 
-class OutputToxicity(BatchedOutputCheck[TextsJob, list[float]]):
-    name = "toxicity"
+class OutputToxicity(Toxicity, BatchedOutputCheck[TextsJob, list[float]]):
     config_model = ToxicityOutputConfig
-    settings_prefix = SETTINGS_PREFIX
-
-    @classmethod
-    def detector(cls) -> Callable[[], TextClassifier]:
-        return ProfanityDetector
 
     def enabled_guard(self, config: ToxicityOutputConfig, scan: InputScan) -> OutputGuard:
         return SentenceGuard(scan.request.endpoint, ToxicAnswer(self._runner, config))
