@@ -18,7 +18,7 @@ from gateway.checks.base import CheckContext, InputScan
 from gateway.checks.images.check import ImageCheck, ImageWork, local_model_reads_images
 from gateway.checks.images.decode import ImageLimits
 from gateway.checks.images.ocr import TesseractOcr
-from gateway.checks.images.source import FetchLimits, ImageSource
+from gateway.checks.images.source import FetchLimits, ImageSource, trust_store
 from gateway.checks.input import BuiltinCheck, InputStage, build_input_checks
 from gateway.checks.output import OutputGuard, OutputStage
 from gateway.checks.pii.check import PiiCheck
@@ -60,7 +60,7 @@ def image_work(settings: Settings) -> ImageWork:
     fetch = FetchLimits(settings.image_fetch_timeout_seconds, settings.image_fetch_max_redirects)
     return ImageWork(
         ocr=TesseractOcr(),
-        source=ImageSource(limits, fetch),
+        source=ImageSource(limits, fetch, trust=trust_store(settings.image_fetch_ca_file)),
         limits=limits,
         ocr_timeout_seconds=settings.ocr_timeout_seconds,
         concurrency=os.cpu_count() or 1,

@@ -35,6 +35,9 @@ class Settings:
     ocr_timeout_seconds: float = 10.0
     image_fetch_timeout_seconds: float = 5.0
     image_fetch_max_redirects: int = 3
+    # The CAs a fetched image host's certificate must chain to, instead of the public ones
+    # (certifi): an intranet image server signed by the company's own CA. PEM; None: public CAs.
+    image_fetch_ca_file: Path | None = None
     start_model_workers: bool = False  # at start (`serve`), or on the first request (tests)
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -69,6 +72,9 @@ class Settings:
             "image_fetch_max_redirects": int(
                 env.get("GATEWAY_IMAGE_FETCH_MAX_REDIRECTS", cls.image_fetch_max_redirects)
             ),
+            "image_fetch_ca_file": Path(env["GATEWAY_IMAGE_FETCH_CA_FILE"])
+            if env.get("GATEWAY_IMAGE_FETCH_CA_FILE")
+            else None,
             "environ": env,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})

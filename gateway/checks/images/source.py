@@ -6,16 +6,19 @@ in time, size and redirects. Any other remote URL is a 400 that says why: fetchi
 name from inside the company network is a server-side request forgery hole.
 
 Each hop's host is resolved once, here; every address must pass the address rule (address.py);
-the request goes to the first of them, with the URL's name kept as the Host header and as the
-TLS server name (SNI, and the name the certificate must match). The HTTP client never resolves
-the name itself, so a name that answered with a public address cannot answer with an inside
-one when it connects (DNS rebinding).
+the request goes to the first of them that takes the connection, with the URL's name kept as
+the Host header and as the TLS server name (SNI, and the name the certificate must match,
+against the public CAs or `GATEWAY_IMAGE_FETCH_CA_FILE`). The HTTP client never resolves the
+name itself, so a name that answered with a public address cannot answer with an inside one
+when it connects (DNS rebinding).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
@@ -37,18 +40,38 @@ class FetchLimits:
 
 @dataclass(frozen=True, slots=True)
 class _Pinned:
-    """One hop's request: the URL with the address in place of the name, and the name."""
+    """One hop's request: the URL once per checked address (in place of the name), and the name."""
 
-    url: httpx.URL
+    urls: tuple[httpx.URL, ...]  # never empty
     host_header: str
     server_name: str
 
 
+def trust_store(ca_file: Path | None) -> ssl.SSLContext:
+    """What a fetched host's certificate must chain to: the CAs in `ca_file`, else the public
+    ones. Built once: loading a CA bundle takes milliseconds, too long for every fetch."""
+    if ca_file is None:
+        return httpx.create_ssl_context(trust_env=False)  # httpx's own default: certifi's CAs
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"GATEWAY_IMAGE_FETCH_CA_FILE: no CA certificates could be read ({exc})") from None
+
+
 class ImageSource:
-    def __init__(self, limits: ImageLimits, fetch: FetchLimits, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        limits: ImageLimits,
+        fetch: FetchLimits,
+        resolver: Resolver | None = None,
+        trust: ssl.SSLContext | None = None,
+    ) -> None:
         self._limits = limits
         self._fetch = fetch
         self._resolver = resolver or Resolver()
+        self._trust = trust or trust_store(None)
+        # A silent first address must leave time for the next one.
+        self._timeout = httpx.Timeout(fetch.timeout_seconds, connect=fetch.timeout_seconds / 2)
 
     async def load(self, url: str, routing: RoutingPolicy, where: str) -> bytes:
         if url.startswith("data:"):
@@ -78,26 +101,47 @@ class ImageSource:
             # A client per hop: a pooled connection is keyed by address, and must not carry one
             # name's TLS session to another. No proxies from the environment, no automatic
             # redirects: every hop is checked here.
-            async with (
-                httpx.AsyncClient(follow_redirects=False, trust_env=False) as client,
-                client.stream(
-                    "GET",
-                    pinned.url,
-                    headers={"Host": pinned.host_header},
-                    extensions={"sni_hostname": pinned.server_name},
-                ) as response,
-            ):
-                if response.status_code in _REDIRECTS and "location" in response.headers:
-                    url = urljoin(url, response.headers["location"])
-                    if origin_of(url) not in routing.images_fetch_hosts:
-                        raise BadRequest(f"'{where}' redirects to a host that is not allowed.", param=where)
-                    continue
-                if response.status_code != 200:
-                    raise BadRequest(
-                        f"'{where}' could not be fetched (HTTP {response.status_code}).", param=where
-                    )
-                return await self._body(response, where)
+            async with httpx.AsyncClient(
+                follow_redirects=False, trust_env=False, verify=self._trust, timeout=self._timeout
+            ) as client:
+                response = await self._connect(client, pinned)
+                try:
+                    image_or_target = await self._answer(response, url, routing, where)
+                finally:
+                    await response.aclose()
+                if isinstance(image_or_target, bytes):
+                    return image_or_target
+                url = image_or_target
         raise BadRequest(f"'{where}' redirects more than {self._fetch.max_redirects} times.", param=where)
+
+    async def _connect(self, client: httpx.AsyncClient, pinned: _Pinned) -> httpx.Response:
+        """The response from the first of the hop's addresses that takes the connection."""
+        for index, url in enumerate(pinned.urls):
+            request = client.build_request(
+                "GET",
+                url,
+                headers={"Host": pinned.host_header},
+                extensions={"sni_hostname": pinned.server_name},
+            )
+            try:
+                return await client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if index == len(pinned.urls) - 1:
+                    raise
+        raise AssertionError("a hop has at least one address")
+
+    async def _answer(
+        self, response: httpx.Response, url: str, routing: RoutingPolicy, where: str
+    ) -> bytes | str:
+        """The image, or the URL a redirect leads to (checked against the allow-list)."""
+        if response.status_code in _REDIRECTS and "location" in response.headers:
+            target = urljoin(url, response.headers["location"])
+            if origin_of(target) not in routing.images_fetch_hosts:
+                raise BadRequest(f"'{where}' redirects to a host that is not allowed.", param=where)
+            return target
+        if response.status_code != 200:
+            raise BadRequest(f"'{where}' could not be fetched (HTTP {response.status_code}).", param=where)
+        return await self._body(response, where)
 
     async def _pin(self, url: str, routing: RoutingPolicy, where: str) -> _Pinned:
         """Resolve the URL's host once and check every address it has (the message names
@@ -127,7 +171,8 @@ class ImageSource:
                     param=where,
                     code="image_url_not_allowed",
                 )
-        return _Pinned(parsed.copy_with(host=str(addresses[0])), parsed.netloc.decode("ascii"), host)
+        urls = tuple(parsed.copy_with(host=str(address)) for address in addresses)
+        return _Pinned(urls, parsed.netloc.decode("ascii"), host)
 
     async def _body(self, response: httpx.Response, where: str) -> bytes:
         too_large = PayloadTooLarge(f"'{where}' is larger than {self._limits.max_bytes} bytes.", param=where)

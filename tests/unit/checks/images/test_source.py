@@ -7,6 +7,7 @@ address with the URL's name kept."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,9 +69,9 @@ def server() -> Iterator[tuple[int, HostRecorder]]:
         yield int(url.rsplit(":", 1)[1]), recorder
 
 
-def source(resolver: Resolver | None = None) -> ImageSource:
+def source(resolver: Resolver | None = None, trust: ssl.SSLContext | None = None) -> ImageSource:
     limits = ImageLimits(max_bytes=1_000_000, max_pixels=1_000_000)
-    return ImageSource(limits, FetchLimits(timeout_seconds=5.0, max_redirects=2), resolver)
+    return ImageSource(limits, FetchLimits(timeout_seconds=5.0, max_redirects=2), resolver, trust)
 
 
 def routing(hosts: list[str], private: list[str] | None = None) -> RoutingPolicy:
@@ -170,3 +171,17 @@ async def test_every_redirect_hop_is_checked(server: tuple[int, HostRecorder]) -
     with pytest.raises(BadRequest, match="loopback address"):
         await fetch.load(f"{loopback}/hop?to={named}/a.png", hosts, WHERE)
     assert len(recorder.hosts) == before + 2
+
+
+async def test_the_next_address_is_tried_when_one_refuses_the_connection(
+    server: tuple[int, HostRecorder],
+) -> None:
+    """The server listens on 127.0.0.1 only: 127.0.0.2 (loopback too) refuses, the next takes it."""
+    port, recorder = server
+    origin = f"http://two.test:{port}"
+    resolver = ScriptedResolver({"two.test": ["127.0.0.2", "127.0.0.1"]})
+    body = await source(resolver).load(f"{origin}/a.png", routing([origin], private=[origin]), WHERE)
+    assert body == IMAGE and recorder.hosts[-1] == f"two.test:{port}"
+    refusing = ScriptedResolver({"two.test": ["127.0.0.2"]})
+    with pytest.raises(BadRequest, match="could not be fetched \\(ConnectError\\)"):
+        await source(refusing).load(f"{origin}/a.png", routing([origin], private=[origin]), WHERE)
