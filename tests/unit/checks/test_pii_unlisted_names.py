@@ -15,6 +15,7 @@ from gateway.checks.pii.engine import PresidioDetector
 from gateway.checks.pii.lexicon import Lexicon
 from gateway.checks.pii.scope import scope_of
 from gateway.policy.schema import PiiPolicy
+from tests.unit.checks.test_pii_names import names_in
 
 # Every word of every name below: the detector of this module knows none of them.
 NAMES = [
@@ -29,11 +30,6 @@ def unlisted() -> PresidioDetector:
     words = {w for name in NAMES for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)?", name)}
     words |= {part for w in set(words) for part in w.split("-")}
     return PresidioDetector(unlisted=frozenset(words))
-
-
-def names_in(detector: PresidioDetector, text: str) -> list[str]:
-    (spans,) = detector.detect([text], scope_of(PiiPolicy()))
-    return [text[s.start : s.end] for s in resolve(spans) if s.entity == "PERSON"]
 
 
 def assert_whole(detector: PresidioDetector, text: str, *names: str) -> None:
