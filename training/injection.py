@@ -5,10 +5,7 @@
 1. Train on the train splits of the three corpora (`training.corpora`; evaluation texts removed).
    Features: sublinear tf-idf of word 1-2-grams and of character 2-5-grams across word
    boundaries, over the normal form of each text (`gateway.checks.injection.text`), with the
-   analyzers serving uses; and a third block, the unit weighted mean of the text's static MiniLM
-   word vectors (`gateway.checks.injection.meaning`, the banned-topics check's vectors), times
-   `MEANING_WEIGHT`: it puts attacks worded with words no training attack used near those that
-   were. Model: a linear SVM (liblinear, balanced classes). neuralchemy's
+   analyzers serving uses. Model: a linear SVM (liblinear, balanced classes). neuralchemy's
    benign rows are its hard negatives (role-play set-ups, security questions, "ignore" in a
    recipe) and a small part of the data: they weigh `HARD_NEGATIVE_WEIGHT` times; S-Labs' benign
    rows (its own hard negatives: "my system requires ...", questions about AI safety) weigh
@@ -25,9 +22,8 @@ split about half the time: the benign rows just under the cap are a sample too. 
 is chosen at `FALSE_POSITIVE_CAP` = 0.7 % on validation (S-Labs: 7 of 1,050; neuralchemy: 2 of
 374), which leaves about three false positives of room on a test split of the same size.
 
-How the previous model's settings were chosen (`ngram-svm-b71a82eee93a`; validation splits only,
-at that 0.7 % cap, phrases included as the detector applies them; also checked by 5-fold
-cross-validation within the train splits): on
+How the settings were chosen (validation splits only, at that 0.7 % cap, phrases included as the
+detector applies them; also checked by 5-fold cross-validation within the train splits): on
 S-Labs / neuralchemy / yanismiraoui validation, recall was (the last line as the artifact records
 it; the others from development runs with the same data and rule)
 
@@ -36,10 +32,10 @@ it; the others from development runs with the same data and rule)
     word 1-2 + char_wb 2-5 + char 3-6, S-Labs benign x2                       0.957 / 0.952 / 0.981
     word 1-3 + char_wb 2-5                                                    0.936 / 0.937 / 0.955
     word 1-2 + char 2-5 (across words), S-Labs benign x2, hard x8             0.956 / 0.948 / 0.968
-    the same, C 0.1 (ngram-svm-b71a82eee93a)                                   0.958 / 0.954 / 0.987
+    the same, C 0.1 (this model)                                              0.958 / 0.954 / 0.987
 
 and within the train splits (5-fold, the harder test) S-Labs / neuralchemy recall at 0.7 % went
-from 0.817 / 0.850 to 0.873 / 0.904 (b71a82eee93a). A logistic regression averaged in,
+from 0.817 / 0.850 (previous) to 0.873 / 0.904 (this model). A logistic regression averaged in,
 C 0.03 and word 1-3-grams did not help; C 0.2, S-Labs benign x3 and char 2-6-grams were no
 better on validation.
 
@@ -65,33 +61,10 @@ compared; the test splits have been looked at for two models and are used for no
 - It replaces the shipped model only if that minimum beats the shipped model's (measured by the
   same procedure) by at least 0.005, about five S-Labs validation attacks: less is noise.
 
-What the rule gave (`python -m training.injection_select`, which applies it; recall at 0.7 %:
-cross-validation S-Labs / neuralchemy, validation S-Labs / neuralchemy, then the lowest of the
-four, which decides; n-grams, C 0.1, hard negatives x8 and S-Labs benign x2 unless named; for
-every variant the lowest was cross-validated S-Labs recall)
-
-    the shipped model                                      0.8865 / 0.9070  0.9581 / 0.9539  0.8865
-    NB-SVM (n-grams scaled by their log-count ratio)       0.8503 / 0.8917  0.9448 / 0.9443  0.8503
-      C 0.03 / C 0.3                                                                 0.8305 / 0.8611
-      smoothing 0.25 / smoothing 4 / the ratio's square root                0.8575 / 0.8296 / 0.8722
-      words only / + word vector x0.5                                                0.8720 / 0.8650
-    hard negatives x16 / x4 with S-Labs benign x1                                    0.8869 / 0.8814
-    S-Labs benign x3                                       0.8934 / 0.9118  0.9553 / 0.9501  0.8934
-    word vector (pooled) x0.25 / 0.35 / 0.5 / 0.7 / 1       0.9057 / 0.9092 / 0.8970 / 0.8902 / 0.8817
-    word vector x0.5: S-Labs x3 / hard x16                                           0.9041 / 0.9015
-    word vector x0.5: C 0.05 / 0.2 / 0.3                                    0.8968 / 0.9122 / 0.9164
-    word vector x0.25 / x0.35, C 0.2                                                 0.9167 / 0.9135
-    word vector x0.35, C 0.3                                                                  0.9170
-    word vector x0.5 / x0.25, C 0.2, S-Labs x3                                       0.9177 / 0.9200
-    word vector x0.35, C 0.2, and S-Labs x4 / x3 hard x16 / x3 hard x4      0.9204 / 0.9149 / 0.9158
-    mean and max of the vectors x0.35: C 0.1 / C 0.2 / C 0.2 S-Labs x3      0.9085 / 0.9205 / 0.9196
-    word vector x0.35, C 0.2, S-Labs benign x3 (chosen)    0.9219 / 0.9367  0.9505 / 0.9635  0.9219
-
-The chosen model beats the shipped one's 0.8865 by 0.035; its validation S-Labs recall is 0.008
-lower, the other three figures are higher; yanismiraoui validation recall 0.974 (was 0.987).
-NB-SVM's ratios overweigh rare character n-grams and did worse at every setting tried; the
-word vector helped at every setting, most with a weaker penalty (C 0.2-0.3), which lets its 96
-coefficients grow beside some 207,000 n-gram ones.
+Applied once (2026-12-01): it chose word vectors beside the n-grams (minimum 0.922 against the
+shipped 0.887), which then did worse on the test splits and on S-Labs validation; that model was
+withdrawn and this one kept (BENCHMARKS.md, "Prompt injection detector"). Cross-validated
+S-Labs recall is not a better guide than validation here; the test splits are spent.
 
 Deterministic: the same corpora give the same bytes, hence the same version.
 """
@@ -102,8 +75,6 @@ import argparse
 import gzip
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,24 +86,20 @@ from sklearn.svm import LinearSVC
 
 from gateway.checks.injection import ngrams
 from gateway.checks.injection.classifier import (
-    MEANING,
     META_FILE,
     MODEL_DIR,
     WEIGHTS_FILE,
     InjectionClassifier,
     weights_digest,
 )
-from gateway.checks.injection.meaning import pooled
 from gateway.checks.injection.text import normal_form, pieces
-from gateway.checks.topics.embeddings import Embeddings
 from training import authored, corpora
 
-MODEL_NAME = "ngram-minilm-svm"  # n-grams and the pooled MiniLM word vector, a linear SVM
-C = 0.2  # chosen by the rule above (see the table)
-HARD_NEGATIVE_WEIGHT = 8.0  # chosen by the rule above among 4 / 8 / 16
+MODEL_NAME = "ngram-svm"
+C = 0.1  # chosen on the validation splits among 0.03 / 0.05 / 0.1 (see above)
+HARD_NEGATIVE_WEIGHT = 8.0  # chosen on the validation splits among 8 / 16 / 32
 HARD_NEGATIVES = ("neuralchemy", authored.SOURCE)  # sources whose benign rows are hard negatives
-S_LABS_BENIGN_WEIGHT = 3.0  # chosen by the rule above among 1 / 2 / 3 / 4
-MEANING_WEIGHT = 0.35  # the pooled word vector's scale beside the two unit n-gram blocks
+S_LABS_BENIGN_WEIGHT = 2.0  # chosen on the validation splits among 1 / 2 / 3 / 4
 MIN_DF = {"words": 1, "chars": 2}
 FALSE_POSITIVE_CAP = 0.007  # on each source's validation benign rows; the floor is 1 % on test
 
@@ -145,47 +112,31 @@ def _weight(example: corpora.Example) -> float:
     return S_LABS_BENIGN_WEIGHT if example.source == "s-labs" else 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class Fitted:
-    vectorizers: dict[str, TfidfVectorizer]
-    embeddings: Embeddings
-    model: LinearSVC
-
-    def features(self, normal_texts: Sequence[str]) -> sp.csr_matrix:
-        """The model's input for texts in normal form: both n-gram blocks, then the pooled vector."""
-        meaning = np.array([pooled(self.embeddings, text) for text in normal_texts]) * MEANING_WEIGHT
-        blocks = [v.transform(normal_texts) for v in self.vectorizers.values()]
-        return sp.hstack([*blocks, sp.csr_matrix(meaning)]).tocsr()
-
-
-def _fit(examples: list[corpora.Example]) -> Fitted:
+def _fit(examples: list[corpora.Example]) -> tuple[dict[str, TfidfVectorizer], LinearSVC]:
     texts = [normal_form(e.text) for e in examples]
     labels = np.array([e.label for e in examples])
     weights = np.array([_weight(e) for e in examples])
     analyzers = {"words": ngrams.words, "chars": ngrams.chars}
     vectorizers = {
-        name: TfidfVectorizer(analyzer=analyze, sublinear_tf=True, min_df=MIN_DF[name]).fit(texts)
+        name: TfidfVectorizer(analyzer=analyze, sublinear_tf=True, min_df=MIN_DF[name])
         for name, analyze in analyzers.items()
     }
-    fitted = Fitted(
-        vectorizers, Embeddings(), LinearSVC(C=C, class_weight="balanced", random_state=0, max_iter=10000)
-    )
-    fitted.model.fit(fitted.features(texts), labels, sample_weight=weights)
-    return fitted
+    features = sp.hstack([v.fit_transform(texts) for v in vectorizers.values()]).tocsr()
+    model = LinearSVC(C=C, class_weight="balanced", random_state=0, max_iter=10000)
+    model.fit(features, labels, sample_weight=weights)
+    return vectorizers, model
 
 
-def _weights_text(fitted: Fitted) -> bytes:
-    coef = fitted.model.coef_.ravel()
+def _weights_text(vectorizers: dict[str, TfidfVectorizer], model: LinearSVC) -> bytes:
+    coef = model.coef_.ravel()
     lines = []
     offset = 0
-    for name, vectorizer in fitted.vectorizers.items():
+    for name, vectorizer in vectorizers.items():
         terms = vectorizer.get_feature_names_out()
         for position, term in enumerate(terms):
             idf = vectorizer.idf_[position]
             lines.append(f"{name}\t{term}\t{idf:.6g}\t{coef[offset + position]:.6g}\n")
         offset += len(terms)
-    for dimension, value in enumerate(coef[offset:]):
-        lines.append(f"{MEANING}\t{dimension}\t{MEANING_WEIGHT:.6g}\t{value:.6g}\n")
     return "".join(lines).encode("utf-8")
 
 
@@ -204,8 +155,8 @@ def _threshold(scores: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
 
 def train(out: Path) -> dict[str, object]:
     examples = corpora.training_set() + authored.examples()
-    fitted = _fit(examples)
-    raw = _weights_text(fitted)
+    vectorizers, model = _fit(examples)
+    raw = _weights_text(vectorizers, model)
     out.mkdir(parents=True, exist_ok=True)
     with gzip.GzipFile(out / WEIGHTS_FILE, "wb", mtime=0) as handle:
         handle.write(raw)
@@ -213,10 +164,9 @@ def train(out: Path) -> dict[str, object]:
     meta: dict[str, object] = {
         "version": f"{MODEL_NAME}-{digest[:12]}",
         "weights_sha256": digest,
-        "intercept": float(fitted.model.intercept_[0]),
+        "intercept": float(model.intercept_[0]),
         "calibration": {"slope": 1.0, "offset": 0.0},
         "threshold": 0.5,
-        "word_vectors": fitted.embeddings.version,
     }
     (out / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
@@ -246,8 +196,7 @@ def train(out: Path) -> dict[str, object]:
             },
             "model": f"LinearSVC(C={C}, class_weight=balanced); benign rows of "
             f"{' and '.join(HARD_NEGATIVES)} weigh {HARD_NEGATIVE_WEIGHT}, of s-labs {S_LABS_BENIGN_WEIGHT}",
-            "features": "sublinear tf-idf: word 1-2-grams (min_df 1), char 2-5-grams across words "
-            f"(min_df 2); the unit weighted mean of the text's word vectors, times {MEANING_WEIGHT}",
+            "features": "sublinear tf-idf: word 1-2-grams (min_df 1), char 2-5-grams across words (min_df 2)",
             "false_positive_cap": FALSE_POSITIVE_CAP,
             "scikit_learn": sklearn.__version__,
         },

@@ -77,7 +77,7 @@ def test_an_injection_is_refused_naming_the_check_and_nothing_reaches_the_cloud(
     assert len(cloud.app.received) == sent
     (record,) = records(checked)
     found = outcome(record, "prompt_injection", "input")
-    assert found["status"] == "blocked" and str(found["version"]).startswith("ngram-minilm-svm-")
+    assert found["status"] == "blocked" and str(found["version"]).startswith("ngram-svm-")
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_benign_look_alikes_pass_and_the_version_is_audited(checked: RunningGate
     assert "x-gateway-flags" not in raw.headers
     (record,) = records(checked)
     found = outcome(record, "prompt_injection", "input")
-    assert found["status"] == "passed" and str(found["version"]).startswith("ngram-minilm-svm-")
+    assert found["status"] == "passed" and str(found["version"]).startswith("ngram-svm-")
     assert outcome(record, "bias", "output")["status"] == "passed"
 
 

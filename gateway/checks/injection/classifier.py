@@ -1,17 +1,15 @@
 """The prompt-injection classifier at serving time: a trained artifact in, a score per text out.
 
 The artifact is two files written by `training/injection.py`: `model/injection.tsv.gz` (per
-n-gram: its block, the n-gram, its idf weight and its coefficient; per dimension of the pooled
-word vector: `meaning`, the dimension, the block's weight and its coefficient) and
-`model/injection.json` (intercept, the calibration that turns the decision value into a
-probability, the threshold chosen on the validation splits, the version of the word vectors the
-`meaning` block was trained on, where the data came from). Plain text, no pickle: loading it
+n-gram: its block, the n-gram, its idf weight and its coefficient) and `model/injection.json`
+(intercept, the calibration that turns the decision value into a probability, the threshold
+chosen on the validation splits, where the data came from). Plain text, no pickle: loading it
 runs no code, and a reviewer can read what the model weighs.
 
 A text's score is the calibrated probability of its most suspicious piece (`text.pieces`):
-`sigmoid(slope * (intercept + word_part + char_part + meaning_part) + offset)`, the n-gram parts
-being the dot product of the part's l2-normalised sublinear tf-idf vector with its coefficients,
-as scikit-learn computes it, the meaning part that of the pooled vector (`meaning.pooled`).
+`sigmoid(slope * (intercept + word_part + char_part) + offset)`, each part being the dot product
+of the part's l2-normalised sublinear tf-idf vector with its coefficients, as scikit-learn
+computes it.
 """
 
 from __future__ import annotations
@@ -29,16 +27,13 @@ import numpy as np
 import numpy.typing as npt
 
 from gateway.checks.injection import ngrams
-from gateway.checks.injection.meaning import pooled
 from gateway.checks.injection.text import pieces
-from gateway.checks.topics.embeddings import Embeddings
 
 MODEL_DIR = Path(__file__).parent / "model"
 WEIGHTS_FILE = "injection.tsv.gz"
 META_FILE = "injection.json"
 
 ANALYZERS: dict[str, Callable[[str], list[str]]] = {"words": ngrams.words, "chars": ngrams.chars}
-MEANING = "meaning"  # the block of the pooled word vector
 
 
 class ArtifactError(RuntimeError):
@@ -66,23 +61,13 @@ class _Block:
         return float(weights @ self.coef[found]) / norm
 
 
-@dataclass(frozen=True, slots=True)
-class _Meaning:
-    embeddings: Embeddings
-    coef: npt.NDArray[np.float64]  # the block's weight times each dimension's coefficient
-
-    def part(self, text: str) -> float:
-        return float(pooled(self.embeddings, text) @ self.coef)
-
-
 def weights_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
 class InjectionClassifier:
-    def __init__(self, meta: dict[str, object], blocks: dict[str, _Block], meaning: _Meaning | None) -> None:
+    def __init__(self, meta: dict[str, object], blocks: dict[str, _Block]) -> None:
         self._blocks = blocks
-        self._meaning = meaning
         self._intercept = float(meta["intercept"])  # type: ignore[arg-type]
         calibration = meta["calibration"]
         assert isinstance(calibration, dict)
@@ -101,7 +86,7 @@ class InjectionClassifier:
         if weights_digest(raw) != meta.get("weights_sha256"):
             raise ArtifactError(f"prompt-injection weights in {directory} do not match {META_FILE}")
         columns: dict[str, tuple[dict[str, int], list[float], list[float]]] = {
-            name: ({}, [], []) for name in (*ANALYZERS, MEANING)
+            name: ({}, [], []) for name in ANALYZERS
         }
         for line in raw.decode("utf-8").splitlines():
             block, gram, idf, coef = line.split("\t")
@@ -112,31 +97,12 @@ class InjectionClassifier:
         blocks = {
             name: _Block(ANALYZERS[name], index, np.asarray(idfs), np.asarray(coefs))
             for name, (index, idfs, coefs) in columns.items()
-            if name != MEANING
         }
-        dims, weights, coefs = columns[MEANING]
-        order = sorted(dims, key=int)  # the dimension, as written
-        meaning = np.asarray([weights[dims[d]] * coefs[dims[d]] for d in order])
-        return cls(meta, blocks, cls._meaning_block(meta, meaning))
-
-    @staticmethod
-    def _meaning_block(meta: dict[str, object], coef: npt.NDArray[np.float64]) -> _Meaning | None:
-        """The pooled-vector block, over the very word vectors it was trained on: other vectors
-        would put other numbers under the same coefficients."""
-        if len(coef) == 0:
-            return None
-        embeddings = Embeddings()
-        if meta.get("word_vectors") != embeddings.version or len(coef) != embeddings.vectors.shape[1]:
-            raise ArtifactError(
-                f"prompt-injection model was trained on word vectors {meta.get('word_vectors')!r}, "
-                f"the shipped ones are {embeddings.version!r}: retrain it (make injection-model)"
-            )
-        return _Meaning(embeddings, coef)
+        return cls(meta, blocks)
 
     def decision(self, normal_text: str) -> float:
         """The linear model's raw decision value for one piece already in normal form."""
-        meaning = self._meaning.part(normal_text) if self._meaning is not None else 0.0
-        return self._intercept + meaning + sum(block.part(normal_text) for block in self._blocks.values())
+        return self._intercept + sum(block.part(normal_text) for block in self._blocks.values())
 
     def probability(self, decision: float) -> float:
         z = self._slope * decision + self._offset

@@ -14,4 +14,4 @@ class InjectionConfig(ClassifierConfig):
     false positives on each corpus's benign rows, a margin under the 1 % floor on test); lower
     blocks more, higher lets more through."""
 
-    threshold: float = Field(0.844, ge=0.0, le=1.0, description="act on scores at or above this")
+    threshold: float = Field(0.818, ge=0.0, le=1.0, description="act on scores at or above this")
