@@ -1,15 +1,16 @@
 """Banned topics: recall and false positives per topic on a labelled set of our own, and latency.
 
-    .venv/bin/python bench/topics_eval.py [--split dev|test|heldout] [--no-examples] [--threshold T]
+    .venv/bin/python bench/topics_eval.py [--split dev|test|heldout|heldout2] [--no-examples]
+        [--threshold T]
 
 The set (`bench/data/topics_cases.yaml`) was written for this check; its `dev` part chooses the
-scoring and the default threshold; `test` (looked at by earlier work) and `heldout` (written
-before the current scoring was chosen) are held out. A positive counts as caught when its own
-topic scores at or above the threshold; a false positive is a negative (or an everyday request)
-that any topic catches. Everyday requests: `benign` for every split, plus the split's own
-`<split>_benign` list where it has one (`dev_benign`, `heldout_benign`). Latency: one request of
-one to three sentences against the four topics, through `TopicDetector.scores`, median of all
-calls after a warm-up.
+scoring and the default threshold; `test` (looked at by earlier work), `heldout` and `heldout2`
+(each written before a change of the scoring was chosen) are held out. A positive counts as
+caught when its own topic scores at or above the threshold; a false positive is a negative (or
+an everyday request) that any topic catches. Everyday requests: `benign` for every split, plus
+the split's own `<split>_benign` list where it has one (`dev_benign`, `heldout_benign`,
+`heldout2_benign`). Latency: one request of one to three sentences against the four topics,
+through `TopicDetector.scores`, median of all calls after a warm-up.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ CASES = Path(__file__).parent / "data" / "topics_cases.yaml"
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", default="test", choices=["dev", "test", "heldout"])
+    parser.add_argument("--split", default="test", choices=["dev", "test", "heldout", "heldout2"])
     default = BannedTopicsConfig.model_fields["threshold"].default
     parser.add_argument("--threshold", type=float, default=default, help=f"default: the check's, {default}")
     parser.add_argument("--no-examples", action="store_true", help="topic names only")
