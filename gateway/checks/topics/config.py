@@ -18,13 +18,14 @@ class Topic(BaseModel):
 
 class BannedTopicsConfig(CheckConfig):
     """Every text of the request is compared, sentence by sentence, with each topic's name and
-    examples by meaning (how well the sentence covers the phrase, word by word, with static
-    embeddings); at `threshold` or above it is about it."""
+    examples by meaning (how well the sentence covers each phrase, word by word, with static
+    embeddings; a topic scores the mean of its two best-covered phrases); at `threshold` or
+    above it is about it."""
 
     action: Literal["block", "flag", "shadow"] = "block"
     topics: tuple[str | Topic, ...] = Field(min_length=1)
     threshold: float = Field(
-        0.57, ge=0.0, le=1.0, description="similarity at or above which a text is on topic"
+        0.51, ge=0.0, le=1.0, description="similarity at or above which a text is on topic"
     )
 
     def named_topics(self) -> tuple[Topic, ...]:

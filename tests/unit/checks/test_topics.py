@@ -5,17 +5,20 @@ from __future__ import annotations
 import itertools
 import json
 
+import numpy as np
 import pytest
 
 from gateway.checks.base import BlockedByCheck, CheckContext
 from gateway.checks.input import InputStage
 from gateway.checks.topics.check import BannedTopics
-from gateway.checks.topics.config import Topic
-from gateway.checks.topics.detector import WINDOW, TopicDetector, windows
+from gateway.checks.topics.config import BannedTopicsConfig, Topic
+from gateway.checks.topics.detector import WINDOW, Anchors, TopicDetector, topic_scores, windows
 from gateway.checks.topics.embeddings import META_FILE, MODEL_DIR, Cutter, Embeddings
+from gateway.checks.topics.generic import LENGTH, WINDOWS, generic_windows
 from gateway.exchange import CompletionRequest
 from gateway.policy.schema import TenantPolicy
 
+THRESHOLD = BannedTopicsConfig.model_fields["threshold"].default
 WEAPONS = {
     "name": "weapons manufacturing",
     "examples": ["how to build a gun at home", "instructions to make a firearm or ammunition"],
@@ -90,17 +93,68 @@ def test_a_word_cut_into_pieces_has_a_vector_of_its_own(detector: TopicDetector)
 def test_the_intent_decides_not_only_the_drug_named(detector: TopicDetector) -> None:
     (making,) = detector.scores(["how do I make meth from cold medicine"], DRUGS)
     (history,) = detector.scores(["what is the history of the opium wars"], DRUGS)
-    assert making >= 0.57 > history
+    assert making >= THRESHOLD > history
 
 
 def test_a_request_scores_its_best_sentence_and_nothing_for_no_words(detector: TopicDetector) -> None:
     alone = detector.scores(["how to cook methamphetamine"], DRUGS)
-    assert alone[0] > 0.95  # the example itself
+    assert alone[0] >= THRESHOLD  # the example itself
     assert detector.scores(["Hello there. How to cook methamphetamine?", "Thanks."], DRUGS) == alone
     assert detector.scores(["", "   "], DRUGS) == [0.0]
     assert detector.scores(["hello"], (Topic(name="   "),)) == [0.0]  # a topic with no entries
     named, empty = detector.scores(["how to build a gun"], (Topic(name="weapons"), Topic(name="   ")))
     assert named > 0.3 and empty == 0.0
+
+
+def anchors(phrases: list[tuple[int, bool, int]], topics: int) -> Anchors:
+    """Phrases of `length` equal-weight entries: (topic, is its name, length)."""
+    lengths = [length for _, _, length in phrases]
+    starts = np.cumsum([0, *lengths[:-1]])
+    shares = np.concatenate([np.full(length, 1 / length) for length in lengths])
+    return Anchors(
+        vectors=np.zeros((sum(lengths), 1)),
+        shares=shares,
+        starts=starts,
+        owner=np.array([topic for topic, _, _ in phrases]),
+        names=np.array([name for _, name, _ in phrases]),
+        topics=topics,
+        offsets=np.zeros(topics),
+    )
+
+
+def test_a_topic_scores_the_mean_of_its_two_best_covered_phrases() -> None:
+    three = anchors([(0, False, 1), (0, False, 1), (0, False, 1), (1, False, 1), (2, True, 1)], 3)
+    nearest = np.array([[0.9, 0.5, 0.1, 0.8, 0.6], [0.2, 0.3, 0.4, 0.1, 0.3]])  # two windows
+    assert np.allclose(topic_scores(nearest, three), [[0.7, 0.8, 0.6], [0.35, 0.1, 0.3]])
+
+
+def test_a_name_is_covered_only_as_well_as_all_its_words_together() -> None:
+    named = anchors([(0, True, 2), (1, False, 2)], 2)  # the same two words as a name and as an example
+    ((name, example),) = topic_scores(np.array([[1.0, 0.25, 1.0, 0.25]]), named)
+    assert example == pytest.approx(0.625) and name == pytest.approx(0.5)  # geometric mean
+    ((unmatched, _),) = topic_scores(np.array([[1.0, -0.3, 1.0, -0.3]]), named)
+    assert unmatched == pytest.approx(0.05**0.5)  # a word with no neighbour counts as a weak one
+
+
+def test_a_topic_of_everyday_words_is_marked_down_more_than_one_of_rare_words(
+    detector: TopicDetector,
+) -> None:
+    both = detector._anchors_of((Topic(name="what do I have"), Topic(name="methamphetamine synthesis")))
+    alone = detector._anchors_of((Topic(name="what do I have"),))
+    assert both is not None and alone is not None
+    everyday, rare = both.offsets
+    assert everyday > rare + 0.05
+    assert alone.offsets[0] == everyday  # a topic's offset does not depend on the other topics
+
+
+def test_generic_windows_draw_frequent_entries_most_and_the_same_on_every_load() -> None:
+    cutter = Embeddings().cutter
+    drawn = generic_windows(cutter)
+    assert drawn.shape == (WINDOWS, LENGTH) and (drawn == generic_windows(cutter)).all()
+    (the,) = cutter.ids("the")
+    counts = np.bincount(drawn.ravel() - the)
+    assert drawn.min() >= the and counts[0] == counts.max()
+    assert counts[:10].sum() > counts[1000:].sum() / 4  # Zipf: ten ranks weigh about as much as ~9,000
 
 
 def test_a_long_sentence_is_compared_in_overlapping_windows_that_cover_it() -> None:
