@@ -7,6 +7,10 @@ stream each guard holds back at most a bounded window (a sentence, or a token's 
 first byte never waits for the whole answer. Output checks run on what the model produced
 (pseudonym tokens are not PII); the caller's own values are restored last.
 
+A whole answer is first offered to every guard (`start`): a guard whose work can begin on the
+answer as the model gave it (the PII scan, in its worker processes) begins it there, while the
+guards before it run, and uses it only if the answer reaches it unchanged.
+
 `OutputGuard` is per request. Its methods are coroutines because scanning an answer may wait for
 a detector (a worker process, with a time budget).
 """
@@ -31,6 +35,11 @@ RESTORES = "pii"  # the registered output check that also restores pseudonyms: a
 
 
 class OutputGuard(Protocol):
+    def start(self, completion: Completion) -> None:
+        """Begin, on the answer as the model gave it, what `on_completion` will need if the
+        guards before this one let the answer through unchanged. It must not change it."""
+        ...
+
     async def on_completion(self, completion: Completion) -> Completion: ...
 
     async def on_chunk(self, chunk: JsonObject) -> list[JsonObject]: ...
@@ -53,6 +62,9 @@ class OutputGuard(Protocol):
 
 
 class PassThrough:
+    def start(self, completion: Completion) -> None:
+        return None
+
     async def on_completion(self, completion: Completion) -> Completion:
         return completion
 
@@ -78,7 +90,12 @@ class GuardChain:
     def __init__(self, guards: Sequence[OutputGuard]) -> None:
         self._guards = tuple(guards)
 
+    def start(self, completion: Completion) -> None:
+        for guard in self._guards:
+            guard.start(completion)
+
     async def on_completion(self, completion: Completion) -> Completion:
+        self.start(completion)
         for guard in self._guards:
             completion = await guard.on_completion(completion)
         return completion

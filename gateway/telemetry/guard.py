@@ -20,6 +20,9 @@ class TracedGuard:
         self.inner = inner
         self._busy = 0.0
 
+    def start(self, completion: Completion) -> None:
+        self.inner.start(completion)
+
     async def on_completion(self, completion: Completion) -> Completion:
         with stage("output_checks"):
             return await self.inner.on_completion(completion)

@@ -13,6 +13,7 @@ caller's values are still pseudonym tokens (tokens are not PII); then the tokens
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,12 +44,31 @@ class AnswerScanner:
         self._action = self.action = action
         self._supplied = supplied
         self.counts: Counter[str] = Counter()
+        # Detections begun before the text reached this guard (`start`), by text. The task
+        # returns what it raised rather than raising it, so one nobody awaits (an earlier guard
+        # rewrote the text) is never an unretrieved exception.
+        self._early: dict[str, asyncio.Task[list[tuple[Span, ...]] | Exception]] = {}
+
+    def start(self, text: str) -> None:
+        """Begin detecting `text` now; `scan(text)` then waits for this instead of starting."""
+        if text.strip() and text not in self._early:
+            self._early[text] = asyncio.ensure_future(self._detect(text))
+
+    async def _detect(self, text: str) -> list[tuple[Span, ...]] | Exception:
+        try:
+            return await self._detection.detect([text], self._scope)
+        except Exception as raised:  # handed to `scan`, which raises it
+            return raised
 
     async def scan(self, text: str) -> tuple[str, str, Pieces]:
         """(the text for the caller, the text for the audit, the caller's text as pieces)."""
         if not text.strip():
             return text, text, [(text, None)]
-        (found,) = await self._detection.detect([text], self._scope)
+        early = self._early.pop(text, None)
+        detected = await early if early is not None else await self._detect(text)
+        if isinstance(detected, Exception):
+            raise detected
+        (found,) = detected
         tokens = [match.span() for match in _GATEWAY_TOKEN.finditer(text)]
         spans = [s for s in resolve(found) if all(s.end <= a or s.start >= b for a, b in tokens)]
         caller: list[str] = []
@@ -156,6 +176,14 @@ class PiiGuard:
         self._audit: list[str] = []
 
     # --- whole answers ------------------------------------------------------------------------
+
+    def start(self, completion: Completion) -> None:
+        if self._scanner is None:
+            return
+        for choice in completion.body.get("choices") or ():
+            text = text_of(self._endpoint, choice)
+            if isinstance(text, str):
+                self._scanner.start(text)
 
     async def on_completion(self, completion: Completion) -> Completion:
         for choice in completion.body.get("choices") or ():

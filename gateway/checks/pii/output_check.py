@@ -39,6 +39,9 @@ class _Audited:
         self._version = version
         self._failed = failed
 
+    def start(self, completion: Completion) -> None:
+        self._inner.start(completion)
+
     async def on_completion(self, completion: Completion) -> Completion:
         return await self._inner.on_completion(completion)
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import threading
+from collections.abc import Sequence
 
 import pytest
 
-from gateway.checks.base import InputScan, Restoration
-from gateway.checks.output import PassThrough
+from gateway.checks.base import Finding, InputScan, Restoration
+from gateway.checks.output import GuardChain, PassThrough
 from gateway.checks.pii.detection import Detection
+from gateway.checks.pii.detector import Span
 from gateway.checks.pii.guard import guard_for
-from gateway.checks.pii.scope import scope_of
+from gateway.checks.pii.scope import DetectionScope, scope_of
 from gateway.errors import DetectorUnavailable, PolicyViolation
 from gateway.exchange import Completion, CompletionRequest
 from gateway.policy.schema import TenantPolicy
@@ -153,3 +157,65 @@ async def test_a_tool_call_token_cut_off_at_the_end_is_sent_as_it_was() -> None:
     assert first[0]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] == '{"to": "'  # type: ignore[index]
     (rest,) = await guard.finish()
     assert rest["choices"][0]["delta"]["tool_calls"] == [{"index": 0, "function": {"arguments": "<PERS"}}]
+
+
+# --- the scan of a whole answer begins while the guards before it run -----------------------
+
+
+class StartedDetector(LiteralDetector):
+    """Says when a detection has begun (on its runner's thread)."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.begun = threading.Event()
+
+    def detect(self, texts: Sequence[str], scope: DetectionScope) -> list[tuple[Span, ...]]:
+        self.begun.set()
+        return super().detect(texts, scope)
+
+
+class Before(PassThrough):
+    """An earlier guard: waits (up to 2 s) until the PII scan has begun; may rewrite a value."""
+
+    def __init__(self, detector: StartedDetector, rewrite: str = "") -> None:
+        self.detector, self.rewrite = detector, rewrite
+        self.saw_scan_begun = False
+
+    async def on_completion(self, completion: Completion) -> Completion:
+        for _ in range(200):
+            if self.detector.begun.is_set():
+                self.saw_scan_begun = True
+                break
+            await asyncio.sleep(0.01)
+        message = completion.body["choices"][0]["message"]
+        if self.rewrite:
+            message["content"] = message["content"].replace(self.rewrite, "someone")
+        return completion
+
+
+async def test_the_answers_scan_begins_while_an_earlier_guard_runs_and_is_used_once() -> None:
+    detector = StartedDetector(MODEL_VALUES)
+    before = Before(detector)
+    pii = guard_for(tenant(), scan(), Detection(detector))
+    done = await GuardChain([before, pii]).on_completion(completion(ANSWER))
+    assert before.saw_scan_begun
+    assert done.body["choices"][0]["message"]["content"] == FOR_CALLER
+    assert detector.calls == 1  # the early detection served the scan: no second one
+
+
+async def test_an_answer_an_earlier_guard_rewrote_is_scanned_as_rewritten() -> None:
+    detector = StartedDetector(MODEL_VALUES)
+    pii = guard_for(tenant(), scan(), Detection(detector))
+    done = await GuardChain([Before(detector, rewrite="Maria Gonzalez"), pii]).on_completion(
+        completion(ANSWER)
+    )
+    assert done.body["choices"][0]["message"]["content"] == FOR_CALLER.replace("<PERSON>", "someone", 1)
+    # Maria Gonzalez was rewritten before the scan: only the e-mail is counted (Jane Smith is the caller's)
+    assert pii.findings() == (Finding("output_pii", "EMAIL_ADDRESS", "redact", 1),)
+    assert detector.calls == 2  # the early one (of the text as the model gave it) went unused
+
+
+async def test_an_early_scan_that_fails_fails_the_answer_as_before() -> None:
+    pii = guard_for(tenant(), scan(), Detection(FailingDetector()))
+    with pytest.raises(DetectorUnavailable):
+        await GuardChain([PassThrough(), pii]).on_completion(completion(ANSWER))
