@@ -1,7 +1,7 @@
 """Throughput with the PII stage, at concurrency 32, every request a prompt never seen before.
 
     .venv/bin/python -m bench.pii_throughput [--workers 0 2] [--duration 10] [--output-scan both]
-    .venv/bin/python -m bench.pii_throughput --workers 2 --output-scan on --checks all [--stream]
+    .venv/bin/python -m bench.pii_throughput --workers 2 --output-scan on --checks all [--stream] [--stages]
 
 `--checks all` adds every registered content check to the tenant, as issue 7's floors ask:
 prompt_injection, toxicity and banned_topics on the input (block), toxicity (redact) and bias
@@ -16,6 +16,8 @@ default redact) and no rate limits. A closed loop of 32 keep-alive connections
 (bench/loadgen.py, raw asyncio) sends non-stream chat requests whose prompt carries two names,
 an e-mail and a phone number and a counter, so that the analysis cache never hits. Prints RPS and
 latency percentiles. The generator shares the machine's two cores with the gateway and stand-in.
+`--stages` also prints where a request's time went: the mean of each pipeline stage over the run
+(warm-up included), from the gateway's own `gateway_stage_duration_seconds` series.
 """
 
 from __future__ import annotations
@@ -108,6 +110,24 @@ def write_policies(directory: Path, output_scan: bool, all_checks: bool = False)
     return directory
 
 
+def stage_means(url: str) -> dict[str, tuple[float, int]]:
+    """Mean milliseconds and uses of each stage, from the Prometheus text of `/metrics`."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for line in httpx.get(url, timeout=10).text.splitlines():
+        if not line.startswith("gateway_stage_duration_seconds_"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        name = series.split('stage="', 1)[1].split('"', 1)[0]
+        if series.startswith("gateway_stage_duration_seconds_sum"):
+            sums[name] = sums.get(name, 0.0) + float(value)
+        elif series.startswith("gateway_stage_duration_seconds_count"):
+            counts[name] = counts.get(name, 0) + int(float(value))
+    return {
+        name: (sums[name] / counts[name] * 1000, counts[name]) for name in sorted(sums) if counts.get(name)
+    }
+
+
 def body(n: int, stream: bool = False) -> bytes:
     prompt = PROMPT.format(n=n, phone=1000 + n % 9000)
     request = {"model": "gpt-4o", "messages": [{"role": "user", "content": prompt}]}
@@ -129,6 +149,7 @@ def main() -> int:
         "--checks", choices=["pii", "all"], default="pii", help="all: every content check too"
     )
     parser.add_argument("--stream", action="store_true", help="streamed requests (TTFB is printed)")
+    parser.add_argument("--stages", action="store_true", help="the mean time of each pipeline stage")
     args = parser.parse_args()
     make_body = functools.partial(body, stream=args.stream)
     scans = {"on": [True], "off": [False], "both": [False, True]}[args.output_scan]
@@ -164,6 +185,7 @@ def main() -> int:
                         url, make_body(0), KEY, args.concurrency, args.duration, args.warmup, make_body
                     )
                     result = asyncio.run(load)
+                    stages = stage_means(f"http://127.0.0.1:{port}/metrics") if args.stages else {}
                 finally:
                     gateway.terminate()
                     gateway.wait(timeout=30)
@@ -175,6 +197,8 @@ def main() -> int:
                 f"{result['rps']:.0f} RPS, p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
                 f"TTFB p50 {ttfb['p50']:.1f} ms, errors {result['errors']}, non-2xx {result['non_2xx']}"
             )
+            for name, (mean_ms, count) in stages.items():
+                print(f"  stage {name}: mean {mean_ms:.2f} ms over {count} uses")
     finally:
         standin.terminate()
         standin.wait(timeout=30)
