@@ -18,6 +18,10 @@ an e-mail and a phone number and a counter, so that the analysis cache never hit
 latency percentiles. The generator shares the machine's two cores with the gateway and stand-in.
 `--stages` also prints where a request's time went: the mean of each pipeline stage over the run
 (warm-up included), from the gateway's own `gateway_stage_duration_seconds` series.
+
+First, the same load straight at the stand-in (4 s; `--no-baseline` skips it): this machine's
+speed varies twofold within a day, so each run names its own ceiling, and each cell prints its
+p50 and TTFB over the stand-in's, which is what the floors are stated against.
 """
 
 from __future__ import annotations
@@ -150,6 +154,7 @@ def main() -> int:
     )
     parser.add_argument("--stream", action="store_true", help="streamed requests (TTFB is printed)")
     parser.add_argument("--stages", action="store_true", help="the mean time of each pipeline stage")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the load straight at the stand-in")
     args = parser.parse_args()
     make_body = functools.partial(body, stream=args.stream)
     scans = {"on": [True], "off": [False], "both": [False, True]}[args.output_scan]
@@ -161,6 +166,17 @@ def main() -> int:
     )
     try:
         wait_for(f"http://127.0.0.1:{standin_port}/v1/models")
+        mock = {"p50": 0.0, "ttfb": 0.0}
+        if not args.no_baseline:
+            direct = f"http://127.0.0.1:{standin_port}/v1/chat/completions"
+            alone = asyncio.run(run_load(direct, make_body(0), KEY, args.concurrency, 4.0, 1.0, make_body))
+            alone_latency: dict[str, float] = alone["latency_ms"]  # type: ignore[assignment]
+            alone_ttfb: dict[str, float] = alone["ttfb_ms"]  # type: ignore[assignment]
+            mock = {"p50": alone_latency["p50"], "ttfb": alone_ttfb["p50"]}
+            print(
+                f"stand-in alone, c={args.concurrency} stream={args.stream}: {alone['rps']:.0f} RPS, "
+                f"p50 {mock['p50']:.2f} ms, TTFB p50 {mock['ttfb']:.2f} ms"
+            )
         for workers, output_scan in [(w, o) for w in args.workers for o in scans]:
             port = free_port()
             with tempfile.TemporaryDirectory() as tmp:
@@ -196,6 +212,12 @@ def main() -> int:
                 f"stream={args.stream} c={args.concurrency}: "
                 f"{result['rps']:.0f} RPS, p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, "
                 f"TTFB p50 {ttfb['p50']:.1f} ms, errors {result['errors']}, non-2xx {result['non_2xx']}"
+                + (
+                    f"; over the stand-in: p50 +{latency['p50'] - mock['p50']:.1f} ms, "
+                    f"TTFB +{ttfb['p50'] - mock['ttfb']:.1f} ms"
+                    if not args.no_baseline
+                    else ""
+                )
             )
             for name, (mean_ms, count) in stages.items():
                 print(f"  stage {name}: mean {mean_ms:.2f} ms over {count} uses")
