@@ -80,7 +80,7 @@ class InputStage:
             settled = await asyncio.gather(
                 *(_builtin(builtin, policy, base) for builtin in enabled),
                 *(
-                    self._registered(name, check, configured.get(name), base)
+                    _registered(name, check, configured.get(name), base)
                     for name, check in self.checks.items()
                 ),
                 return_exceptions=True,
@@ -100,26 +100,26 @@ class InputStage:
             raise
         return scan
 
-    async def _registered(
-        self, name: str, check: InputCheck, config: CheckConfig | None, base: InputScan
-    ) -> InputScan:
-        if config is None:
-            return _append(base, CheckOutcome(name, "skipped", version=check.version))
-        with stage(f"check.{name}"):  # a span and a latency series per check
-            return await _blocking(name, config.action, check.scan(config, base), check.version)
-
     def close(self) -> None:
         for check in self.checks.values():
             check.close()
 
 
-# Built-in checks that run together with the registered ones; the others run before them.
+# The built-in check that runs together with the registered ones (its result is the request
+# that goes on, so there is one); the built-ins before it run first.
 _AT_ONCE = frozenset({"pii"})
 
 
 async def _builtin(builtin: BuiltinCheck, policy: TenantPolicy, scan: InputScan) -> InputScan:
     with stage(f"check.{builtin.name}"):
         return await _blocking(builtin.name, "policy", builtin.scan(policy, scan))
+
+
+async def _registered(name: str, check: InputCheck, config: CheckConfig | None, base: InputScan) -> InputScan:
+    if config is None:
+        return _append(base, CheckOutcome(name, "skipped", version=check.version))
+    with stage(f"check.{name}"):  # a span and a latency series per check
+        return await _blocking(name, config.action, check.scan(config, base), check.version)
 
 
 def _settle(result: InputScan | BaseException) -> InputScan:

@@ -71,7 +71,4 @@ class ContextEnhancer(LemmaContextAwareEnhancer):  # type: ignore[misc]
 
 
 def _token_ends(doc: Doc) -> list[int]:
-    if len(doc) == 0:
-        return []
-    starts_lengths = doc.to_array([IDX, LENGTH])
-    return [int(start + length) for start, length in starts_lengths]
+    return [int(start + length) for start, length in doc.to_array([IDX, LENGTH])]

@@ -92,10 +92,7 @@ class NerOnlyEngine(SpacyNlpEngine):  # type: ignore[misc]
         """Presidio's `_doc_to_nlp_artifact`, read from the doc's arrays: a walk over the doc
         builds a Python object per token, and that walk cost more than the lookups it fed."""
         strings = doc.vocab.strings
-        if len(doc):
-            starts, lowers = doc.to_array([IDX, LOWER]).T.tolist()
-        else:
-            starts, lowers = [], []
+        starts, lowers = doc.to_array([IDX, LOWER]).T.tolist()  # an empty doc: two empty lists
         entities, scores = self._get_updated_entities(
             self._get_entities(doc), self._get_scores_for_entities(doc)
         )
