@@ -8,7 +8,9 @@ Only the NER component runs: in this model it has its own tok2vec, and tagger, p
 attribute ruler and lemmatizer cost about half of the analysis time while Presidio uses them
 for nothing but lemmas for its context words. Lower-cased token text stands in for the lemmas;
 Presidio matches context words as substrings, so "phones" still supports "phone".
-When a tenant asks for no NER entity, even NER is skipped and only the tokenizer runs.
+When a tenant asks for no NER entity, even NER is skipped and only the tokenizer runs; when
+PERSON is its only NER entity, NER is skipped on texts with no word it could take for a name
+(`capitals`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
+from gateway.checks.pii.capitals import Capitals
 from gateway.checks.pii.casing import truecase
 from gateway.checks.pii.context import ContextEnhancer
 from gateway.checks.pii.detector import Detector, Span
@@ -66,7 +69,8 @@ _CUSTOM_EDGE = 0.05  # compiled custom recognizers, by tenant scope
 def detector_version() -> str:
     presidio = metadata.version("presidio-analyzer")
     model = metadata.version(MODEL_PACKAGE.replace("_", "-"))
-    return f"presidio-analyzer {presidio}; {MODEL_PACKAGE} {model} (ner only); gateway-recognizers 2"
+    ner = "ner only, where capitalised"
+    return f"presidio-analyzer {presidio}; {MODEL_PACKAGE} {model} ({ner}); gateway-recognizers 2"
 
 
 class NerOnlyEngine(SpacyNlpEngine):  # type: ignore[misc]
@@ -165,16 +169,21 @@ def build_analyzer(
 class Prepared:
     view: TextView  # the normalised text and its map back to the original
     cased: str  # `view.text` with case restored where it was typed in one case (same offsets)
+    may_hold_name: bool  # whether `cased` has a word NER could take for a name
 
 
 class PresidioDetector(Detector):
     """Presidio in this process. Build it once: loading takes about a second.
 
     `unlisted`: names taken out of the name lists, so that an evaluation can face names that no
-    list holds with the corpus it tuned on (bench/pii_quality.py --unlisted); empty in service."""
+    list holds with the corpus it tuned on (bench/pii_quality.py --unlisted); empty in service.
+    `ner_everywhere`: NER on every text, even one with no capitalised word, so that
+    bench/pii_ner_gate.py can compare; off in service."""
 
-    def __init__(self, unlisted: frozenset[str] = frozenset()) -> None:
+    def __init__(self, unlisted: frozenset[str] = frozenset(), ner_everywhere: bool = False) -> None:
         self._analyzer, self._engine, self._names, self._lexicon = build_analyzer(unlisted)
+        stop_words = frozenset(self._engine.stop_words())
+        self._capitals = None if ner_everywhere else Capitals(self._lexicon, stop_words)
         self._supported = frozenset(self._analyzer.get_supported_entities("en"))
         self._custom: OrderedDict[tuple[Any, ...], list[EntityRecognizer]] = OrderedDict()
         self.version = detector_version()
@@ -190,7 +199,7 @@ class PresidioDetector(Detector):
         # per text with that text's own scope.
         views = {text: self._prepare(text) for texts, _ in jobs for text in texts}
         needing = list(
-            {views[text].cased for texts, scope in jobs if scope.needs_ner for text in texts if text.strip()}
+            {views[text].cased for texts, scope in jobs for text in texts if _runs_ner(views[text], scope)}
         )
         docs = dict(zip(needing, self._engine.docs(needing), strict=True)) if len(needing) > 1 else {}
         results = []
@@ -203,9 +212,15 @@ class PresidioDetector(Detector):
             )
         return results
 
+    def runs_ner(self, text: str, scope: DetectionScope) -> bool:
+        """Whether detecting `scope` in `text` runs NER (for tests and bench/pii_ner_gate.py)."""
+        return _runs_ner(self._prepare(text), scope)
+
     def _prepare(self, text: str) -> Prepared:
         view = view_of(text)
-        return Prepared(view, truecase(view.text, self._lexicon))
+        cased = truecase(view.text, self._lexicon)
+        capitals = self._capitals
+        return Prepared(view, cased, capitals is None or capitals.may_hold_name(cased))
 
     def _one(
         self,
@@ -219,10 +234,11 @@ class PresidioDetector(Detector):
         view, text = prepared.view, prepared.cased
         if not text.strip() or not wanted:
             return ()
-        if doc is not None and scope.needs_ner:
+        ner = _runs_ner(prepared, scope)
+        if doc is not None and ner:
             artifacts = self._engine.artifacts_of(doc)
         else:
-            artifacts = self._engine.artifacts(text, with_ner=scope.needs_ner)
+            artifacts = self._engine.artifacts(text, with_ner=ner)
         results = self._analyzer.analyze(
             text=text,
             language="en",
@@ -260,6 +276,12 @@ class PresidioDetector(Detector):
         if len(self._custom) > _CUSTOM_CACHE:
             self._custom.popitem(last=False)
         return built
+
+
+def _runs_ner(prepared: Prepared, scope: DetectionScope) -> bool:
+    if not scope.needs_ner or not prepared.cased.strip():
+        return False
+    return scope.ner_entities != {"PERSON"} or prepared.may_hold_name
 
 
 def _ranked(score: float, custom: bool) -> float:

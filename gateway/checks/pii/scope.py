@@ -57,6 +57,10 @@ class DetectionScope:
     allow: tuple[str, ...] = ()  # case-folded values that are never PII for this tenant
 
     @property
+    def ner_entities(self) -> frozenset[str]:
+        return NER_ENTITIES.intersection(self.entities)
+
+    @property
     def needs_ner(self) -> bool:
         return not NER_ENTITIES.isdisjoint(self.entities)
 
