@@ -1,14 +1,15 @@
 """What every check gets for free: off-loop execution, batching, a time budget, fail closed.
 
 - `BatchRunner` runs a detector's `many(jobs)` off the event loop: on a thread (the default) or
-  in worker processes (`workers > 0`, each building the detector once from a picklable factory;
-  all of them start with the runner, not on the first request, and die with the gateway).
+  in worker processes (`workers > 0`, `gateway.checks.workers`: each builds the detector once
+  from a picklable factory; all of them start with the runner, not on the first request, and
+  die with the gateway).
   Requests that arrive while the detector is busy wait and are analysed together in the next
   batch: a vectorised model costs much less per text in a batch than one text at a time.
 - Time budget: a run that raises or does not finish in `timeout_seconds` raises
   `CheckUnavailable`, naming the check (or the error the check asks for); only the exception's
   type is logged, never its message.
-- A worker process that dies fails its batch and the runner starts a new pool for the next.
+- A worker process that dies fails its batch and a new one takes its place for the next.
 - `fail_closed` is what the input stage does then: the request stays on the local model when
   the tenant's policy allows a local answer, and is refused with 503 otherwise. The audit says
   the check failed. Unscanned text never goes to the cloud.
@@ -19,17 +20,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 from gateway.checks.base import CheckOutcome, InputScan
+from gateway.checks.workers import DetectorFailed, WorkerPool
 from gateway.errors import CheckUnavailable, ServiceUnavailable
-from gateway.lifetime import die_with_parent
 
 if TYPE_CHECKING:
     from gateway.policy.schema import TenantPolicy
@@ -91,31 +89,16 @@ class BatchRunner(Generic[JobT, ResultT]):
         self._pending: list[_Job[JobT, ResultT]] = []
         self._busy = 0
         self._slots = max(1, settings.workers)
-        self._executor: Executor
+        self._pool: WorkerPool | None = None
         self._local: BatchDetector[JobT, ResultT] | None = None
+        self._thread: ThreadPoolExecutor | None = None
         if settings.workers > 0:
-            self._executor = self._new_pool()
-            self.version = self._warm()
+            self._pool = pool = WorkerPool(check, factory, settings.workers)
+            self.version = pool.version
         else:
             self._local = local = factory()
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=check)
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=check)
             self.version = local.version
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # "spawn": forking a process that runs an event loop and threads is unsafe.
-        return ProcessPoolExecutor(
-            max_workers=self._settings.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_worker_start,
-            initargs=(self._factory, os.getpid()),
-        )
-
-    def _warm(self) -> str:
-        """Start every worker now, not on the first requests, and return the detector's version.
-        A pool spawns a process per task while none is idle, so one task per worker starts all."""
-        futures = [self._executor.submit(_worker_version) for _ in range(self._settings.workers)]
-        versions = [future.result() for future in futures]  # every worker ready, not only the first
-        return versions[0]
 
     async def run(self, job: JobT) -> ResultT:
         loop = asyncio.get_running_loop()
@@ -128,7 +111,8 @@ class BatchRunner(Generic[JobT, ResultT]):
         except TimeoutError:
             log.warning("check %s exceeded its %.0f ms budget", self.check, budget * 1000)
         except Exception as exc:  # the detector's own failure: its type only, never its message
-            log.warning("check %s failed: %s", self.check, type(exc).__name__)
+            kind = exc.kind if isinstance(exc, DetectorFailed) else type(exc).__name__
+            log.warning("check %s failed: %s", self.check, kind)
         raise self._unavailable(self.check)
 
     def _dispatch(self) -> None:
@@ -136,23 +120,17 @@ class BatchRunner(Generic[JobT, ResultT]):
         while self._pending and self._busy < self._slots:
             batch, self._pending = self._pending[:_MAX_BATCH_JOBS], self._pending[_MAX_BATCH_JOBS:]
             jobs = [entry.job for entry in batch]
-            executor = self._executor
-            if self._local is not None:
-                done = loop.run_in_executor(executor, self._local.many, jobs)
+            if self._pool is not None:
+                done: asyncio.Future[Any] = self._pool.submit(jobs)
             else:
-                done = loop.run_in_executor(executor, _worker_many, jobs)
+                assert self._local is not None
+                done = loop.run_in_executor(self._thread, self._local.many, jobs)
             self._busy += 1
-            done.add_done_callback(functools.partial(self._settle, batch=batch, executor=executor))
+            done.add_done_callback(functools.partial(self._settle, batch=batch))
 
-    def _settle(
-        self, finished: asyncio.Future[Any], *, batch: list[_Job[JobT, ResultT]], executor: Executor
-    ) -> None:
+    def _settle(self, finished: asyncio.Future[Any], *, batch: list[_Job[JobT, ResultT]]) -> None:
         self._busy -= 1
         error = None if finished.cancelled() else finished.exception()
-        if isinstance(error, BrokenProcessPool) and self._executor is executor:
-            log.error("a %s worker process died; starting a new pool", self.check)
-            executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._new_pool()
         for index, entry in enumerate(batch):
             if entry.future.done():
                 continue
@@ -165,7 +143,10 @@ class BatchRunner(Generic[JobT, ResultT]):
         self._dispatch()
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.close()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 def unavailable(check: str) -> CheckUnavailable:
@@ -192,25 +173,3 @@ def fail_closed(policy: TenantPolicy, scan: InputScan, outcome: CheckOutcome) ->
         outcomes=(*scan.outcomes, failed),
         must_stay_local=(*scan.must_stay_local, f"{outcome.check}:unavailable"),
     )
-
-
-# --- inside a worker process ----------------------------------------------------------------
-# Each worker builds its detector once, in the pool's initializer, and keeps it for its life:
-# a worker process has no other place to keep it between tasks (the pool calls plain functions),
-# and this state exists only in worker processes, never in the gateway's own.
-_state: dict[str, Any] = {}
-
-
-def _worker_start(factory: Callable[[], Any], parent_pid: int) -> None:
-    die_with_parent(parent_pid)  # a worker must not outlive the gateway that started it
-    _state["detector"] = factory()
-
-
-def _worker_many(jobs: Sequence[Any]) -> list[Any]:
-    result: list[Any] = _state["detector"].many(jobs)
-    return result
-
-
-def _worker_version() -> str:
-    version: str = _state["detector"].version
-    return version

@@ -67,15 +67,15 @@ def test_settings_from_the_environment() -> None:
     assert DetectionSettings.from_environ({}) == DetectionSettings()
 
 
-async def test_a_dead_worker_process_fails_closed_then_a_new_pool_serves() -> None:
+async def test_a_dead_worker_process_fails_closed_then_a_new_one_serves() -> None:
     values = {"Jane Smith": "PERSON"}
     detection = Detection(
         functools.partial(LiteralDetector, values), DetectionSettings(workers=1, timeout_seconds=20)
     )
     try:
         assert await detection.detect(["Jane Smith called"], SCOPE) != [()]
-        for process in list(detection._runner._executor._processes.values()):  # type: ignore[attr-defined]
-            os.kill(process.pid, signal.SIGKILL)
+        for pid in detection._runner._pool.pids():  # type: ignore[union-attr]
+            os.kill(pid, signal.SIGKILL)
         with pytest.raises(DetectorUnavailable):
             await detection.detect(["Jane Smith wrote"], SCOPE)
         (spans,) = await detection.detect(["Jane Smith again"], SCOPE)

@@ -68,3 +68,28 @@ async def test_worker_processes_build_the_detector_themselves_and_score_the_same
         assert score == pytest.approx(ProfanityDetector().score(["you worthless idiot"])[0])
     finally:
         runner.close()
+
+
+class Raising:
+    """Fails on every batch, with a message that quotes its input."""
+
+    version = "raising 1"
+
+    def many(self, jobs: Sequence[Sequence[str]]) -> list[list[float]]:
+        raise ValueError(f"cannot score {jobs[0][0]}")
+
+
+async def test_a_detector_that_raises_in_its_worker_is_unavailable_and_only_its_type_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runner: BatchRunner[Sequence[str], list[float]] = BatchRunner(
+        "raising", Raising, RunnerSettings(workers=1, timeout_seconds=30)
+    )
+    try:
+        with pytest.raises(CheckUnavailable):
+            await runner.run(["Jane Smith"])
+        assert "ValueError" in caplog.text and "Jane" not in caplog.text
+        with pytest.raises(CheckUnavailable):  # the worker lives on and answers again
+            await runner.run(["again"])
+    finally:
+        runner.close()
