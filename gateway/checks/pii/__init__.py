@@ -3,7 +3,7 @@
     config      `checks.output.pii`'s config model; `output_check` puts the guard in the chain
     scope       what a tenant's policy asks to look for (hashable: cache key, worker argument)
     engine      Presidio + the packaged spaCy model, built once; `PresidioDetector`
-    detection   the async front: per-text LRU cache, thread or process pool, time budget
+    detection   the async front: per-text LRU cache, a thread or worker processes, time budget
     actions     redact / mask / hash / pseudonymize / local_only / block / allow, on one text
     check       `PiiCheck`, the input check that ties them together; `ImageCheck` for images
     guard       `PiiGuard`, the output guard: scan the answer, then restore pseudonyms
