@@ -83,7 +83,6 @@ class BatchRunner(Generic[JobT, ResultT]):
         `unavailable_error(check)` is what `run` raises when the detector cannot answer
         (default: `CheckUnavailable` naming the check)."""
         self.check = check
-        self._factory = factory
         self._settings = settings = settings or RunnerSettings()
         self._unavailable = unavailable_error or unavailable
         self._pending: list[_Job[JobT, ResultT]] = []

@@ -58,11 +58,15 @@ class WorkerPool:
         self.check = check
         self._factory = factory
         self._context = multiprocessing.get_context("spawn")  # forking a process with threads is unsafe
-        self._workers = [self._spawn() for _ in range(count)]
         self._waiting: deque[tuple[Sequence[Any], asyncio.Future[list[Any]]]] = deque()
+        self._workers = [self._spawn() for _ in range(count)]
         self.version = ""
-        for worker in self._workers:  # every worker ready, not only the first
-            self.version = self._await_ready(worker)
+        try:
+            for worker in self._workers:  # every worker ready, not only the first
+                self.version = self._await_ready(worker)
+        except BaseException:  # none of them is left running
+            self.close()
+            raise
 
     def submit(self, jobs: Sequence[Any]) -> asyncio.Future[list[Any]]:
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +97,28 @@ async def test_a_detector_that_raises_in_its_worker_is_unavailable_and_only_its_
             await runner.run(["again"])
     finally:
         runner.close()
+
+
+class OneBuilds:
+    """Builds in the first worker to try; in any other, its model is missing."""
+
+    version = "one-builds 1"
+
+    def __init__(self, marker: str) -> None:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))  # FileExistsError for the others
+
+    def many(self, jobs: Sequence[Sequence[str]]) -> list[list[float]]:
+        return [[0.0 for _ in job] for job in jobs]
+
+
+def test_a_detector_that_cannot_be_built_stops_the_runner_and_leaves_no_worker_running(
+    tmp_path: Path,
+) -> None:
+    factory = functools.partial(OneBuilds, str(tmp_path / "built"))
+    with pytest.raises(RuntimeError, match="could not build its detector: FileExistsError") as caught:
+        BatchRunner("one-builds", factory, RunnerSettings(workers=2, timeout_seconds=30))
+    assert caught.traceback  # held, as a caller that reports it would: the pool is not yet garbage
+    deadline = time.monotonic() + 10
+    while any(p.name == "one-builds-worker" for p in multiprocessing.active_children()):
+        assert time.monotonic() < deadline, "a worker outlived the runner that failed to start"
+        time.sleep(0.05)
