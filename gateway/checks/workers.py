@@ -98,7 +98,10 @@ class WorkerPool:
     def _await_ready(self, worker: _Worker) -> str:
         if not worker.connection.poll(_START_SECONDS):
             raise RuntimeError(f"a {self.check} worker did not start in {_START_SECONDS:.0f} s")
-        kind, value = worker.connection.recv()
+        try:
+            kind, value = worker.connection.recv()
+        except EOFError:
+            raise RuntimeError(f"a {self.check} worker exited before it was ready") from None
         if kind != "ready":
             raise RuntimeError(f"a {self.check} worker could not build its detector: {value}")
         worker.ready = True
