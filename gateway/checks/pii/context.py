@@ -33,10 +33,10 @@ class ContextEnhancer(LemmaContextAwareEnhancer):  # type: ignore[misc]
         recognizers: list[EntityRecognizer],
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
-        by_id = {recognizer.id: recognizer for recognizer in recognizers}
-        extra = [word.lower() for word in context or ()]
         if nlp_artifacts is None:
             return raw_results
+        by_id = {recognizer.id: recognizer for recognizer in recognizers}
+        extra = [word.lower() for word in context or ()]
         ends = _token_ends(nlp_artifacts.tokens)
         for result in raw_results:
             metadata = result.recognition_metadata

@@ -62,7 +62,7 @@ class DetectionScope:
 
     @property
     def needs_ner(self) -> bool:
-        return not NER_ENTITIES.isdisjoint(self.entities)
+        return bool(self.ner_entities)
 
     def allows(self, value: str) -> bool:
         return value.strip().casefold() in self.allow
